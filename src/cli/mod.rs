@@ -1,0 +1,217 @@
+//! The command line, declared with clap derive. No logic here: commands turn these values into
+//! library options. Doc comments become `--help`, the man page and completions.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Validate, package, sign, verify and train LoRA-family expert adapters.
+#[derive(Debug, Parser)]
+#[command(name = "expert-cli", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Output format of results on stdout (`sarif` and `github` only for `validate`).
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// When to colour output; `NO_COLOR` set to anything turns `auto` off.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Print only results and errors: no notes, no progress.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more detail about what is done.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Human-readable text.
+    Text,
+    /// One JSON document.
+    Json,
+    /// SARIF 2.1.0 (validate only), for code-scanning tools.
+    Sarif,
+    /// GitHub Actions workflow commands (validate only), shown as annotations.
+    Github,
+}
+
+/// Colour choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when writing to a terminal and `NO_COLOR` is unset.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check manifests, expert folders and .expert packages; report every problem.
+    Validate(ValidateArgs),
+    /// Build a deterministic .expert package for one base model.
+    Package(PackageArgs),
+    /// Create an Ed25519 key pair for signing packages.
+    Keygen(KeygenArgs),
+    /// Sign a .expert package.
+    Sign(SignArgs),
+    /// Verify a package's signature against trusted public keys.
+    Verify(VerifyArgs),
+    /// Train an adapter for one base model of a manifest.
+    Train(TrainArgs),
+    /// Rewrite a schema 1.0 manifest as 2.0, keeping every key and comment.
+    Migrate(MigrateArgs),
+    /// Print the JSON Schema of the manifest (for editors).
+    Schema,
+}
+
+/// `validate`
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Manifest files, expert folders (holding manifest.json) or .expert packages.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Treat warnings as errors.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// `package`
+#[derive(Debug, Args)]
+pub struct PackageArgs {
+    /// The manifest.
+    #[arg(short, long, default_value = "manifest.json")]
+    pub manifest: PathBuf,
+    /// Folder holding adapter_model.safetensors and adapter_config.json.
+    #[arg(short, long)]
+    pub weights: Option<PathBuf>,
+    /// Base model: exact name, last path component (any case) or slug.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Output file; default `<name>-<slug>.v<version>.expert` in the current folder.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Replace an existing output file.
+    #[arg(long)]
+    pub force: bool,
+    /// Also pack the `tests/` folder.
+    #[arg(long)]
+    pub include_tests: bool,
+    /// Also pack pickle files (`*.bin`, `*.pt`, `*.pkl`), which can run code when loaded.
+    #[arg(long)]
+    pub include_pickle: bool,
+    /// Print what would be packed (path, size, SHA-256) and write nothing.
+    #[arg(long)]
+    pub list_contents: bool,
+    /// gzip level for text members, 0-9.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=9), default_value_t = 6)]
+    pub compression_level: u32,
+}
+
+/// `keygen`
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Private key file; the public key goes beside it with the extension `.pub`.
+    #[arg(short, long, default_value = "publisher.pem")]
+    pub output: PathBuf,
+    /// Publisher name, used by `sign` when no --publisher is given.
+    #[arg(short, long)]
+    pub name: Option<String>,
+    /// Replace existing key files.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `sign`
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// The package to sign (rewritten in place, atomically).
+    #[arg(short, long)]
+    pub expert: PathBuf,
+    /// Private key file (PKCS#8 PEM, or a legacy 32-byte key).
+    #[arg(short, long, conflicts_with = "key_env", required_unless_present = "key_env")]
+    pub key: Option<PathBuf>,
+    /// Environment variable holding the private key (PEM text), for CI.
+    #[arg(long, value_name = "VAR")]
+    pub key_env: Option<String>,
+    /// Publisher name written into the signed statement.
+    #[arg(long)]
+    pub publisher: Option<String>,
+}
+
+/// `verify`
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The package to verify.
+    #[arg(short, long)]
+    pub expert: PathBuf,
+    /// A trusted public key file (repeatable).
+    #[arg(long, value_name = "KEY")]
+    pub pubkey: Vec<PathBuf>,
+    /// A folder of trusted public keys (`*.pub`).
+    #[arg(long, value_name = "DIR")]
+    pub trusted_keys: Option<PathBuf>,
+}
+
+/// `train`
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// The manifest.
+    #[arg(short, long, default_value = "manifest.json")]
+    pub manifest: PathBuf,
+    /// Base model: exact name, last path component (any case) or slug.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Dataset file, instead of the manifest's.
+    #[arg(long)]
+    pub dataset: Option<PathBuf>,
+    /// Output folder; the adapter goes to `<output>/<slug>/`.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Epochs, instead of the manifest's.
+    #[arg(long)]
+    pub epochs: Option<f64>,
+    /// Stop after this many optimiser steps.
+    #[arg(long)]
+    pub max_steps: Option<u64>,
+    /// Device to train on.
+    #[arg(long, default_value = "auto")]
+    pub device: String,
+    /// Resume from a checkpoint folder.
+    #[arg(long)]
+    pub resume: Option<PathBuf>,
+    /// Local copy of the base model, instead of its name.
+    #[arg(long)]
+    pub base_model: Option<PathBuf>,
+    /// Random seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Print the plan and render examples; needs no Python.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `migrate`
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The schema 1.0 manifest.
+    #[arg(short, long)]
+    pub manifest: PathBuf,
+    /// Where to write the 2.0 manifest; stdout when absent.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Replace an existing output file.
+    #[arg(long)]
+    pub force: bool,
+}

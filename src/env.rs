@@ -1,0 +1,26 @@
+//! Every environment variable expert-cli reads, one documented constant each
+//! (`docs/CLI.md` lists them; a test keeps the two in step).
+
+/// Set to anything to turn colour off (<https://no-color.org>).
+pub const NO_COLOR: &str = "NO_COLOR";
+/// Unix time used as the mtime of every package member, for reproducible builds.
+#[allow(dead_code)] // read by `package` (issue #3)
+pub const SOURCE_DATE_EPOCH: &str = "SOURCE_DATE_EPOCH";
+
+/// Every variable, with one line of documentation.
+#[cfg_attr(not(test), allow(dead_code))] // read by the docs test below
+pub const ALL: &[(&str, &str)] = &[
+    (NO_COLOR, "turns colour off when set"),
+    (SOURCE_DATE_EPOCH, "mtime of package members (default 315532800, 1980-01-01)"),
+];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_variable_is_documented_in_cli_md() {
+        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/CLI.md")).unwrap();
+        for (name, _) in super::ALL {
+            assert!(doc.contains(&format!("| `{name}` |")), "docs/CLI.md does not list `{name}`");
+        }
+    }
+}

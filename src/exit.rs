@@ -1,0 +1,90 @@
+//! The one exit-code table. `docs/CLI.md` lists the same codes; a test keeps them in step.
+
+use std::process::ExitCode;
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Everything worked (validate: no errors; verify: verified).
+    Success,
+    /// The input is invalid: a manifest or package has errors, or was refused as unsafe.
+    Invalid,
+    /// Bad flags or arguments.
+    Usage,
+    /// verify: the signature is valid but made by a key that is not trusted.
+    Untrusted,
+    /// verify: the package is not signed.
+    Unsigned,
+    /// verify: the signature or a member does not match: the package was altered.
+    BadSignature,
+    /// The output exists and --force was not given.
+    Exists,
+    /// A file could not be read or written.
+    Io,
+    /// Training failed (Python environment or trainer error).
+    Train,
+    /// The command is not built yet.
+    NotImplemented,
+    /// Interrupted (Ctrl-C).
+    Interrupted,
+}
+
+impl ExitStatus {
+    /// Every status, in table order.
+    pub const ALL: &'static [ExitStatus] = &[
+        ExitStatus::Success,
+        ExitStatus::Invalid,
+        ExitStatus::Usage,
+        ExitStatus::Untrusted,
+        ExitStatus::Unsigned,
+        ExitStatus::BadSignature,
+        ExitStatus::Exists,
+        ExitStatus::Io,
+        ExitStatus::Train,
+        ExitStatus::NotImplemented,
+        ExitStatus::Interrupted,
+    ];
+
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Invalid => 1,
+            ExitStatus::Usage => 2,
+            ExitStatus::Untrusted => 3,
+            ExitStatus::Unsigned => 4,
+            ExitStatus::BadSignature => 5,
+            ExitStatus::Exists => 6,
+            ExitStatus::Io => 7,
+            ExitStatus::Train => 8,
+            ExitStatus::NotImplemented => 9,
+            ExitStatus::Interrupted => 130,
+        }
+    }
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(s: ExitStatus) -> ExitCode {
+        ExitCode::from(s.code())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ExitStatus;
+
+    #[test]
+    fn the_table_in_cli_md_matches() {
+        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/CLI.md")).unwrap();
+        let rows: Vec<u8> = doc
+            .lines()
+            .skip_while(|l| !l.starts_with("## Exit codes"))
+            .filter_map(|l| l.strip_prefix("| ")?.split(' ').next()?.parse().ok())
+            .collect();
+        let codes: Vec<u8> = ExitStatus::ALL.iter().map(|s| s.code()).collect();
+        assert_eq!(rows, codes, "docs/CLI.md's exit-code table differs from src/exit.rs");
+        let mut unique = codes.clone();
+        unique.dedup();
+        assert_eq!(unique, codes);
+    }
+}

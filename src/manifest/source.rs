@@ -1,0 +1,738 @@
+//! The manifest as the author wrote it: a strict JSON parser that keeps the original text,
+//! the byte span of every value and key, and every duplicate key it meets.
+//!
+//! Why our own parser: `serde_json` forgets spans, key order (without a feature), duplicates
+//! and formatting. Keeping the text and splicing edits into it (see [`Source::splice`]) is what
+//! makes `package` and `migrate` lossless: comments (`_…` keys), unknown keys, key order,
+//! CRLF and indentation all survive byte for byte.
+//!
+//! Bounds: nesting deeper than [`MAX_DEPTH`] is refused, so hostile input cannot blow the stack.
+
+use std::fmt;
+
+/// Deepest nesting of arrays and objects accepted.
+pub const MAX_DEPTH: usize = 128;
+
+/// A byte range in the source text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+}
+
+/// A JSON value with its span.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    /// Where the value is in the text.
+    pub span: Span,
+    /// The value.
+    pub value: Value,
+}
+
+/// A JSON number: the literal as written and its value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Number {
+    /// The literal exactly as written (`5e-5`, `2.0`).
+    pub raw: String,
+    /// Its value as a double.
+    pub value: f64,
+}
+
+impl Number {
+    /// The value as an integer when it has no fractional part and fits in an `i64`.
+    pub fn as_i64(&self) -> Option<i64> {
+        if self.value.fract() == 0.0 && self.value.abs() < 9.0e15 {
+            Some(self.value as i64)
+        } else {
+            None
+        }
+    }
+}
+
+/// One `"key": value` pair of an object, in source order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    /// The decoded key.
+    pub key: String,
+    /// Where the key (with its quotes) is.
+    pub key_span: Span,
+    /// The value.
+    pub value: Node,
+}
+
+/// A JSON value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// `null`
+    Null,
+    /// `true` / `false`
+    Bool(bool),
+    /// A number.
+    Number(Number),
+    /// A string, decoded.
+    String(String),
+    /// An array.
+    Array(Vec<Node>),
+    /// An object, members in source order (duplicates included).
+    Object(Vec<Member>),
+}
+
+impl Value {
+    /// The JSON type name, as used in messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "boolean",
+            Value::Number(n) if n.as_i64().is_some() && !n.raw.contains(['.', 'e', 'E']) => {
+                "integer"
+            }
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
+        }
+    }
+}
+
+impl Node {
+    /// The first member named `key` when this is an object.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        match &self.value {
+            Value::Object(members) => members.iter().find(|m| m.key == key).map(|m| &m.value),
+            _ => None,
+        }
+    }
+    /// Like [`Node::get`], but a `null` value counts as absent.
+    pub fn get_non_null(&self, key: &str) -> Option<&Node> {
+        self.get(key).filter(|n| n.value != Value::Null)
+    }
+    /// The member named `key` (key span included).
+    pub fn member(&self, key: &str) -> Option<&Member> {
+        match &self.value {
+            Value::Object(members) => members.iter().find(|m| m.key == key),
+            _ => None,
+        }
+    }
+    /// The string value, if this is a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+    /// The numeric value, if this is a number.
+    pub fn as_f64(&self) -> Option<f64> {
+        match &self.value {
+            Value::Number(n) => Some(n.value),
+            _ => None,
+        }
+    }
+    /// The integer value, if this is a number without fractional part.
+    pub fn as_i64(&self) -> Option<i64> {
+        match &self.value {
+            Value::Number(n) => n.as_i64(),
+            _ => None,
+        }
+    }
+    /// The boolean value, if this is a boolean.
+    pub fn as_bool(&self) -> Option<bool> {
+        match &self.value {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+    /// The elements, if this is an array.
+    pub fn as_array(&self) -> Option<&[Node]> {
+        match &self.value {
+            Value::Array(a) => Some(a),
+            _ => None,
+        }
+    }
+    /// The members, if this is an object.
+    pub fn as_object(&self) -> Option<&[Member]> {
+        match &self.value {
+            Value::Object(m) => Some(m),
+            _ => None,
+        }
+    }
+    /// The node at an RFC 6901 JSON pointer below this one (`""` is this node).
+    pub fn pointer(&self, pointer: &str) -> Option<&Node> {
+        if pointer.is_empty() {
+            return Some(self);
+        }
+        let mut node = self;
+        for raw in pointer.strip_prefix('/')?.split('/') {
+            let token = raw.replace("~1", "/").replace("~0", "~");
+            node = match &node.value {
+                Value::Object(_) => node.get(&token)?,
+                Value::Array(items) => items.get(token.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(node)
+    }
+}
+
+/// A key that occurs twice in one object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Duplicate {
+    /// Pointer of the second occurrence.
+    pub pointer: String,
+    /// The key.
+    pub key: String,
+    /// The first occurrence's key span.
+    pub first: Span,
+    /// The second occurrence's key span.
+    pub second: Span,
+}
+
+/// Why the text is not a JSON document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyntaxError {
+    /// Byte offset of the problem.
+    pub offset: usize,
+    /// What is wrong, a lower-case phrase.
+    pub message: String,
+}
+
+impl fmt::Display for SyntaxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Maps byte offsets to 1-based line and column (columns count characters; a BOM and the
+/// `\r` of CRLF do not count).
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    /// Indexes `text`.
+    pub fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Self { starts }
+    }
+    /// 1-based (line, column) of a byte offset in `text`.
+    pub fn locate(&self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = offset.min(text.len());
+        let line = self.starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.starts[line];
+        let prefix = text.get(start..offset).unwrap_or("");
+        let col = prefix.chars().filter(|&c| c != '\u{feff}').count() + 1;
+        (line + 1, col)
+    }
+}
+
+/// A parsed manifest file: its exact text and the tree.
+#[derive(Debug, Clone)]
+pub struct Source {
+    text: String,
+    root: Node,
+    duplicates: Vec<Duplicate>,
+    lines: LineIndex,
+}
+
+/// Failure to read the bytes as a JSON document.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParseFailure {
+    /// The bytes are not UTF-8; `offset` is the first bad byte.
+    NotUtf8 {
+        /// Byte offset.
+        offset: usize,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+    },
+    /// A JSON syntax error.
+    Syntax {
+        /// The error.
+        error: SyntaxError,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+    },
+}
+
+impl Source {
+    /// Parses `bytes` as one JSON document. A UTF-8 BOM and CRLF line ends are accepted.
+    ///
+    /// # Errors
+    /// [`ParseFailure`] when the bytes are not UTF-8 or not JSON, with line and column.
+    pub fn parse(bytes: &[u8]) -> Result<Source, ParseFailure> {
+        let text = match std::str::from_utf8(bytes) {
+            Ok(t) => t.to_owned(),
+            Err(e) => {
+                let offset = e.valid_up_to();
+                let good = std::str::from_utf8(&bytes[..offset]).unwrap_or("");
+                let (line, column) = LineIndex::new(good).locate(good, offset);
+                return Err(ParseFailure::NotUtf8 { offset, line, column });
+            }
+        };
+        let lines = LineIndex::new(&text);
+        let mut parser = Parser { text: &text, bytes: text.as_bytes(), pos: 0, duplicates: Vec::new() };
+        match parser.document() {
+            Ok(root) => {
+                let duplicates = parser.duplicates;
+                Ok(Source { text, root, duplicates, lines })
+            }
+            Err(error) => {
+                let (line, column) = lines.locate(&text, error.offset);
+                Err(ParseFailure::Syntax { error, line, column })
+            }
+        }
+    }
+
+    /// The exact text that was parsed.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+    /// The root value.
+    pub fn root(&self) -> &Node {
+        &self.root
+    }
+    /// Keys that occur twice in one object.
+    pub fn duplicates(&self) -> &[Duplicate] {
+        &self.duplicates
+    }
+    /// 1-based (line, column) of a byte offset.
+    pub fn locate(&self, offset: usize) -> (usize, usize) {
+        self.lines.locate(&self.text, offset)
+    }
+    /// The line ending the author used (`\r\n` when the first line ends so).
+    pub fn newline(&self) -> &'static str {
+        match self.text.find('\n') {
+            Some(i) if i > 0 && self.text.as_bytes()[i - 1] == b'\r' => "\r\n",
+            _ => "\n",
+        }
+    }
+    /// The indentation unit the author used (from the first indented line), default two spaces.
+    pub fn indent_unit(&self) -> String {
+        for line in self.text.lines().skip(1) {
+            let ws: String = line.chars().take_while(|c| *c == ' ' || *c == '\t').collect();
+            if !ws.is_empty() {
+                return ws;
+            }
+        }
+        "  ".to_owned()
+    }
+    /// The whitespace that starts the line holding `offset`.
+    pub fn indent_at(&self, offset: usize) -> &str {
+        let start = self.text[..offset.min(self.text.len())].rfind('\n').map_or(0, |i| i + 1);
+        let rest = &self.text[start..];
+        let n = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+        &rest[..n]
+    }
+    /// The text with `edits` applied (each replaces a byte range; ranges must not overlap).
+    pub fn splice(&self, edits: &mut [(Span, String)]) -> String {
+        edits.sort_by_key(|(s, _)| (s.start, s.end));
+        let mut out = String::with_capacity(self.text.len() + 256);
+        let mut at = 0;
+        for (span, replacement) in edits.iter() {
+            out.push_str(&self.text[at..span.start.max(at)]);
+            out.push_str(replacement);
+            at = at.max(span.end);
+        }
+        out.push_str(&self.text[at..]);
+        out
+    }
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+    duplicates: Vec<Duplicate>,
+}
+
+type PResult<T> = Result<T, SyntaxError>;
+
+impl Parser<'_> {
+    fn err<T>(&self, offset: usize, message: impl Into<String>) -> PResult<T> {
+        Err(SyntaxError { offset, message: message.into() })
+    }
+
+    fn document(&mut self) -> PResult<Node> {
+        if self.text.starts_with('\u{feff}') {
+            self.pos = 3;
+        }
+        self.ws();
+        if self.pos >= self.bytes.len() {
+            return self.err(self.pos, "the file is empty: expected a JSON object");
+        }
+        let root = self.value(0, "")?;
+        self.ws();
+        if self.pos < self.bytes.len() {
+            return self.err(self.pos, "unexpected text after the end of the JSON document");
+        }
+        Ok(root)
+    }
+
+    fn ws(&mut self) {
+        while let Some(b) = self.bytes.get(self.pos) {
+            match b {
+                b' ' | b'\t' | b'\n' | b'\r' => self.pos += 1,
+                _ => break,
+            }
+        }
+    }
+
+    fn describe_here(&self) -> String {
+        match self.text[self.pos..].chars().next() {
+            None => "the end of the file".to_owned(),
+            Some(c) if c.is_control() => format!("control character U+{:04X}", c as u32),
+            Some(c) => format!("`{c}`"),
+        }
+    }
+
+    fn value(&mut self, depth: usize, pointer: &str) -> PResult<Node> {
+        if depth > MAX_DEPTH {
+            return self.err(self.pos, format!("nesting deeper than {MAX_DEPTH} levels"));
+        }
+        let start = self.pos;
+        let value = match self.bytes.get(self.pos) {
+            None => return self.err(self.pos, "unexpected end of file: expected a value"),
+            Some(b'{') => self.object(depth, pointer)?,
+            Some(b'[') => self.array(depth, pointer)?,
+            Some(b'"') => Value::String(self.string()?),
+            Some(b't') => self.literal("true", Value::Bool(true))?,
+            Some(b'f') => self.literal("false", Value::Bool(false))?,
+            Some(b'n') => self.literal("null", Value::Null)?,
+            Some(b'-' | b'0'..=b'9') => self.number()?,
+            Some(b'/') => return self.err(self.pos, "comments are not allowed in JSON"),
+            Some(_) => {
+                return self.err(self.pos, format!("expected a value, found {}", self.describe_here()))
+            }
+        };
+        Ok(Node { span: Span { start, end: self.pos }, value })
+    }
+
+    fn literal(&mut self, word: &str, value: Value) -> PResult<Value> {
+        if self.bytes[self.pos..].starts_with(word.as_bytes()) {
+            self.pos += word.len();
+            Ok(value)
+        } else {
+            self.err(self.pos, format!("expected a value, found {}", self.describe_here()))
+        }
+    }
+
+    fn number(&mut self) -> PResult<Value> {
+        let start = self.pos;
+        let b = self.bytes;
+        if b.get(self.pos) == Some(&b'-') {
+            self.pos += 1;
+        }
+        match b.get(self.pos) {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => {
+                while matches!(b.get(self.pos), Some(b'0'..=b'9')) {
+                    self.pos += 1;
+                }
+            }
+            _ => return self.err(self.pos, "invalid number: expected a digit"),
+        }
+        if b.get(self.pos) == Some(&b'.') {
+            self.pos += 1;
+            if !matches!(b.get(self.pos), Some(b'0'..=b'9')) {
+                return self.err(self.pos, "invalid number: expected a digit after `.`");
+            }
+            while matches!(b.get(self.pos), Some(b'0'..=b'9')) {
+                self.pos += 1;
+            }
+        }
+        if matches!(b.get(self.pos), Some(b'e' | b'E')) {
+            self.pos += 1;
+            if matches!(b.get(self.pos), Some(b'+' | b'-')) {
+                self.pos += 1;
+            }
+            if !matches!(b.get(self.pos), Some(b'0'..=b'9')) {
+                return self.err(self.pos, "invalid number: expected a digit in the exponent");
+            }
+            while matches!(b.get(self.pos), Some(b'0'..=b'9')) {
+                self.pos += 1;
+            }
+        }
+        let raw = &self.text[start..self.pos];
+        let value: f64 = raw.parse().unwrap_or(f64::NAN);
+        if !value.is_finite() {
+            return self.err(start, format!("number `{raw}` is out of range"));
+        }
+        Ok(Value::Number(Number { raw: raw.to_owned(), value }))
+    }
+
+    fn string(&mut self) -> PResult<String> {
+        let open = self.pos;
+        self.pos += 1; // opening quote
+        let mut out = String::new();
+        loop {
+            let Some(&b) = self.bytes.get(self.pos) else {
+                return self.err(open, "unterminated string");
+            };
+            match b {
+                b'"' => {
+                    self.pos += 1;
+                    return Ok(out);
+                }
+                b'\\' => {
+                    self.pos += 1;
+                    let Some(&e) = self.bytes.get(self.pos) else {
+                        return self.err(open, "unterminated string");
+                    };
+                    self.pos += 1;
+                    match e {
+                        b'"' => out.push('"'),
+                        b'\\' => out.push('\\'),
+                        b'/' => out.push('/'),
+                        b'b' => out.push('\u{8}'),
+                        b'f' => out.push('\u{c}'),
+                        b'n' => out.push('\n'),
+                        b'r' => out.push('\r'),
+                        b't' => out.push('\t'),
+                        b'u' => out.push(self.unicode_escape()?),
+                        _ => return self.err(self.pos - 2, "invalid escape sequence in string"),
+                    }
+                }
+                0x00..=0x1f => {
+                    return self.err(
+                        self.pos,
+                        format!("{} inside a string must be escaped", self.describe_here()),
+                    )
+                }
+                _ => {
+                    // Copy a run of plain bytes at once; the text is valid UTF-8 and the run
+                    // stops only at ASCII bytes, so the slice is on char boundaries.
+                    let start = self.pos;
+                    while let Some(&c) = self.bytes.get(self.pos) {
+                        if c == b'"' || c == b'\\' || c < 0x20 {
+                            break;
+                        }
+                        self.pos += 1;
+                    }
+                    out.push_str(&self.text[start..self.pos]);
+                }
+            }
+        }
+    }
+
+    fn hex4(&mut self) -> PResult<u32> {
+        let at = self.pos;
+        let digits = self.text.get(self.pos..self.pos + 4).unwrap_or("");
+        match u32::from_str_radix(digits, 16) {
+            Ok(v) if digits.len() == 4 && digits.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                self.pos += 4;
+                Ok(v)
+            }
+            _ => self.err(at, "invalid \\u escape: expected four hex digits"),
+        }
+    }
+
+    fn unicode_escape(&mut self) -> PResult<char> {
+        let at = self.pos - 2;
+        let hi = self.hex4()?;
+        let code = if (0xD800..0xDC00).contains(&hi) {
+            if self.bytes.get(self.pos..self.pos + 2) != Some(b"\\u") {
+                return self.err(at, "unpaired surrogate in \\u escape");
+            }
+            self.pos += 2;
+            let lo = self.hex4()?;
+            if !(0xDC00..0xE000).contains(&lo) {
+                return self.err(at, "unpaired surrogate in \\u escape");
+            }
+            0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+        } else {
+            hi
+        };
+        match char::from_u32(code) {
+            Some(c) => Ok(c),
+            None => self.err(at, "unpaired surrogate in \\u escape"),
+        }
+    }
+
+    fn array(&mut self, depth: usize, pointer: &str) -> PResult<Value> {
+        self.pos += 1;
+        let mut items = Vec::new();
+        self.ws();
+        if self.bytes.get(self.pos) == Some(&b']') {
+            self.pos += 1;
+            return Ok(Value::Array(items));
+        }
+        loop {
+            self.ws();
+            let child = format!("{pointer}/{}", items.len());
+            items.push(self.value(depth + 1, &child)?);
+            self.ws();
+            match self.bytes.get(self.pos) {
+                Some(b',') => {
+                    self.pos += 1;
+                    self.ws();
+                    if self.bytes.get(self.pos) == Some(&b']') {
+                        return self.err(self.pos - 1, "trailing comma before `]`");
+                    }
+                }
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(Value::Array(items));
+                }
+                None => return self.err(self.pos, "unexpected end of file: expected `,` or `]`"),
+                Some(_) => {
+                    return self.err(
+                        self.pos,
+                        format!("expected `,` or `]` in array, found {}", self.describe_here()),
+                    )
+                }
+            }
+        }
+    }
+
+    fn object(&mut self, depth: usize, pointer: &str) -> PResult<Value> {
+        self.pos += 1;
+        let mut members: Vec<Member> = Vec::new();
+        self.ws();
+        if self.bytes.get(self.pos) == Some(&b'}') {
+            self.pos += 1;
+            return Ok(Value::Object(members));
+        }
+        loop {
+            self.ws();
+            match self.bytes.get(self.pos) {
+                Some(b'"') => {}
+                None => return self.err(self.pos, "unexpected end of file: expected a key"),
+                Some(_) => {
+                    return self.err(
+                        self.pos,
+                        format!(
+                            "expected a key in double quotes, found {}",
+                            self.describe_here()
+                        ),
+                    )
+                }
+            }
+            let key_start = self.pos;
+            let key = self.string()?;
+            let key_span = Span { start: key_start, end: self.pos };
+            self.ws();
+            if self.bytes.get(self.pos) != Some(&b':') {
+                return self.err(self.pos, format!("expected `:` after key, found {}", self.describe_here()));
+            }
+            self.pos += 1;
+            self.ws();
+            let child = format!("{pointer}/{}", escape_token(&key));
+            let value = self.value(depth + 1, &child)?;
+            if let Some(first) = members.iter().find(|m| m.key == key) {
+                self.duplicates.push(Duplicate {
+                    pointer: child,
+                    key: key.clone(),
+                    first: first.key_span,
+                    second: key_span,
+                });
+            }
+            members.push(Member { key, key_span, value });
+            self.ws();
+            match self.bytes.get(self.pos) {
+                Some(b',') => {
+                    self.pos += 1;
+                    self.ws();
+                    if self.bytes.get(self.pos) == Some(&b'}') {
+                        return self.err(self.pos - 1, "trailing comma before `}`");
+                    }
+                }
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(Value::Object(members));
+                }
+                None => return self.err(self.pos, "unexpected end of file: expected `,` or `}`"),
+                Some(_) => {
+                    return self.err(
+                        self.pos,
+                        format!("expected `,` or `}}` in object, found {}", self.describe_here()),
+                    )
+                }
+            }
+        }
+    }
+}
+
+/// Escapes a key as one RFC 6901 pointer token.
+pub fn escape_token(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Source {
+        Source::parse(s.as_bytes()).expect("parses")
+    }
+
+    fn fail(s: &str) -> (String, usize, usize) {
+        match Source::parse(s.as_bytes()) {
+            Err(ParseFailure::Syntax { error, line, column }) => (error.message, line, column),
+            other => panic!("expected a syntax error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn spans_and_pointers() {
+        let s = parse("{\r\n  \"a\": [1, {\"b~/\": true}],\r\n  \"c\": \"x\"\r\n}");
+        let b = s.root().pointer("/a/1/b~0~1").unwrap();
+        assert_eq!(b.value, Value::Bool(true));
+        assert_eq!(s.locate(b.span.start), (2, 22));
+        let c = s.root().pointer("/c").unwrap();
+        assert_eq!(s.locate(c.span.start), (3, 8));
+    }
+
+    #[test]
+    fn bom_is_accepted_and_not_counted() {
+        let s = parse("\u{feff}{\"a\": 1}");
+        assert_eq!(s.locate(s.root().pointer("/a").unwrap().span.start), (1, 7));
+    }
+
+    #[test]
+    fn duplicates_are_recorded_with_both_places() {
+        let s = parse("{\"a\": 1,\n \"a\": 2}");
+        let d = &s.duplicates()[0];
+        assert_eq!(d.pointer, "/a");
+        assert_eq!(s.locate(d.first.start).0, 1);
+        assert_eq!(s.locate(d.second.start).0, 2);
+    }
+
+    #[test]
+    fn syntax_errors_have_positions() {
+        assert_eq!(fail("{\"a\": 1,}").0, "trailing comma before `}`");
+        assert_eq!(fail("").0, "the file is empty: expected a JSON object");
+        let (m, l, c) = fail("{\n  \"a\": 1,\n  # note\n}");
+        assert!(m.contains("expected a key"), "{m}");
+        assert_eq!((l, c), (3, 3));
+        assert!(fail("{\"a\": \"x").0.contains("unterminated"));
+        assert!(fail("[1] 2").0.contains("after the end"));
+        assert!(fail("{\"a\": 01}").0.contains("expected `,`"));
+        assert!(fail("{\"a\": 1e999}").0.contains("out of range"));
+        assert!(fail("\"\\ud800\"").0.contains("surrogate"));
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_overflowed() {
+        let deep = "[".repeat(100_000);
+        assert!(fail(&deep).0.contains("nesting deeper"));
+    }
+
+    #[test]
+    fn invalid_utf8_is_located() {
+        let err = Source::parse(b"{\n \"a\": \"\xff\"}").unwrap_err();
+        assert_eq!(err, ParseFailure::NotUtf8 { offset: 8, line: 2, column: 7 });
+    }
+
+    #[test]
+    fn splice_keeps_everything_else() {
+        let s = parse("{\r\n  \"a\": 1, \"_c\": \"x\"\r\n}");
+        let span = s.root().pointer("/a").unwrap().span;
+        assert_eq!(s.splice(&mut [(span, "2".into())]), "{\r\n  \"a\": 2, \"_c\": \"x\"\r\n}");
+    }
+}

@@ -1,0 +1,195 @@
+//! Diagnostics as text, JSON, SARIF 2.1.0 and GitHub workflow commands — four views of one
+//! list of [`FileReport`]s.
+
+use super::{Style, Ui};
+use expert_cli::manifest::{Code, Diagnostic, Diagnostics, Severity};
+use serde_json::{json, Value};
+
+/// What `validate` found in one path.
+pub struct FileReport {
+    /// The path as given (for directories: the manifest inside).
+    pub path: String,
+    /// `manifest`, `directory` or `package`.
+    pub kind: &'static str,
+    /// `1.0` / `2.0` when known.
+    pub schema: Option<&'static str>,
+    /// The findings.
+    pub diagnostics: Diagnostics,
+}
+
+/// One diagnostic as text: `path:line:col: error[E0202] /pointer: message`, then the hint.
+pub fn text_line(ui: &Ui, path: &str, d: &Diagnostic) -> String {
+    let (style, word) = match d.severity {
+        Severity::Error => (Style::Red, "error"),
+        Severity::Warning => (Style::Yellow, "warning"),
+        Severity::Note => (Style::Cyan, "note"),
+    };
+    let head = ui.paint_out(style, &format!("{word}[{}]", d.code));
+    let pointer = if d.pointer.is_empty() { String::new() } else { format!("{} ", d.pointer) };
+    let pointer = pointer.trim_end();
+    let sep = if pointer.is_empty() { "" } else { ": " };
+    let mut s = format!("{path}:{}:{}: {head} {pointer}{sep}{}\n", d.line, d.column, d.message);
+    if let Some(h) = &d.hint {
+        s.push_str(&format!("  {}: {h}\n", ui.paint_out(Style::Cyan, "hint")));
+    }
+    s
+}
+
+/// Renders `reports` in `ui.format`. `strict` decides what counts as failing.
+pub fn render(ui: &Ui, reports: &[FileReport], strict: bool) {
+    use crate::cli::Format;
+    match ui.format {
+        Format::Text => text(ui, reports, strict),
+        Format::Json => ui.json(&json_report(reports, strict)),
+        Format::Sarif => ui.json(&sarif(reports)),
+        Format::Github => github(ui, reports),
+    }
+}
+
+fn text(ui: &Ui, reports: &[FileReport], strict: bool) {
+    let mut out = String::new();
+    for r in reports {
+        for d in &r.diagnostics.0 {
+            if d.severity == Severity::Note && !ui.verbose {
+                continue;
+            }
+            out.push_str(&text_line(ui, &r.path, d));
+        }
+    }
+    ui.out(&out);
+    if ui.quiet {
+        return;
+    }
+    for r in reports {
+        let e = r.diagnostics.count(Severity::Error);
+        let w = r.diagnostics.count(Severity::Warning);
+        let ok = !r.diagnostics.fails(strict);
+        let verdict = if ok { ui.paint_err(Style::Green, "ok") } else { ui.paint_err(Style::Red, "FAILED") };
+        let schema = r.schema.map(|s| format!(" (schema {s})")).unwrap_or_default();
+        eprintln!("{verdict}: {}{schema}: {e} error{}, {w} warning{}", r.path, plural(e), plural(w));
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// The JSON form: `{ "valid": bool, "files": [ { path, kind, schema_version, valid, errors,
+/// warnings, diagnostics: [...] } ] }`.
+pub fn json_report(reports: &[FileReport], strict: bool) -> Value {
+    let files: Vec<Value> = reports
+        .iter()
+        .map(|r| {
+            json!({
+                "path": r.path,
+                "kind": r.kind,
+                "schema_version": r.schema,
+                "valid": !r.diagnostics.fails(strict),
+                "errors": r.diagnostics.count(Severity::Error),
+                "warnings": r.diagnostics.count(Severity::Warning),
+                "diagnostics": r.diagnostics,
+            })
+        })
+        .collect();
+    json!({ "valid": reports.iter().all(|r| !r.diagnostics.fails(strict)), "files": files })
+}
+
+/// SARIF 2.1.0 with one rule per diagnostic code.
+pub fn sarif(reports: &[FileReport]) -> Value {
+    let rules: Vec<Value> = Code::ALL
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.as_str(),
+                "shortDescription": { "text": c.summary() },
+                "defaultConfiguration": { "level": level(c.severity()) },
+            })
+        })
+        .collect();
+    let results: Vec<Value> = reports
+        .iter()
+        .flat_map(|r| {
+            r.diagnostics.0.iter().map(move |d| {
+                let text = match &d.hint {
+                    Some(h) => format!("{}: {} (hint: {h})", d.pointer, d.message),
+                    None => format!("{}: {}", d.pointer, d.message),
+                };
+                json!({
+                    "ruleId": d.code.as_str(),
+                    "ruleIndex": Code::ALL.iter().position(|c| *c == d.code),
+                    "level": level(d.severity),
+                    "message": { "text": text },
+                    "locations": [{
+                        "physicalLocation": {
+                            "artifactLocation": { "uri": r.path.replace('\\', "/") },
+                            "region": { "startLine": d.line, "startColumn": d.column },
+                        },
+                        "logicalLocations": [{ "fullyQualifiedName": d.pointer, "kind": "member" }],
+                    }],
+                })
+            })
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "expert-cli",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/hivellm/expert",
+                "rules": rules,
+            }},
+            "results": results,
+        }],
+    })
+}
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Note => "note",
+    }
+}
+
+/// GitHub Actions workflow commands, one per diagnostic.
+fn github(ui: &Ui, reports: &[FileReport]) {
+    let mut out = String::new();
+    for r in reports {
+        for d in &r.diagnostics.0 {
+            let kind = match d.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+                Severity::Note => "notice",
+            };
+            let msg = match &d.hint {
+                Some(h) => format!("{}: {} (hint: {h})", d.pointer, d.message),
+                None => format!("{}: {}", d.pointer, d.message),
+            };
+            out.push_str(&format!(
+                "::{kind} file={},line={},col={},title={}::{}\n",
+                escape_property(&r.path),
+                d.line,
+                d.column,
+                d.code,
+                escape_data(&msg)
+            ));
+        }
+    }
+    ui.out(&out);
+}
+
+/// Escapes a workflow-command message.
+pub fn escape_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// Escapes a workflow-command property value.
+pub fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
