@@ -11,16 +11,23 @@ pub const SOURCE_DATE_EPOCH: &str = "SOURCE_DATE_EPOCH";
 #[cfg_attr(not(test), allow(dead_code))] // read by the docs test below
 pub const ALL: &[(&str, &str)] = &[
     (NO_COLOR, "turns colour off when set"),
-    (SOURCE_DATE_EPOCH, "mtime of package members (default 315532800, 1980-01-01)"),
+    (
+        SOURCE_DATE_EPOCH,
+        "mtime of package members (default 315532800, 1980-01-01)",
+    ),
 ];
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn every_variable_is_documented_in_cli_md() {
-        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/CLI.md")).unwrap();
+        let doc =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/CLI.md")).unwrap();
         for (name, _) in super::ALL {
-            assert!(doc.contains(&format!("| `{name}` |")), "docs/CLI.md does not list `{name}`");
+            assert!(
+                doc.contains(&format!("| `{name}` |")),
+                "docs/CLI.md does not list `{name}`"
+            );
         }
     }
 }

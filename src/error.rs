@@ -19,7 +19,12 @@ pub struct CliError {
 impl CliError {
     /// A failure with `status` and `message`.
     pub fn new(status: ExitStatus, message: impl Into<String>) -> Self {
-        Self { status, message: message.into(), hint: None, diagnostics: None }
+        Self {
+            status,
+            message: message.into(),
+            hint: None,
+            diagnostics: None,
+        }
     }
     /// Adds a hint.
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
@@ -28,7 +33,10 @@ impl CliError {
     }
     /// An I/O failure on `path`.
     pub fn io(what: &str, path: &std::path::Path, e: &std::io::Error) -> Self {
-        Self::new(ExitStatus::Io, format!("cannot {what} `{}`: {}", path.display(), io_reason(e)))
+        Self::new(
+            ExitStatus::Io,
+            format!("cannot {what} `{}`: {}", path.display(), io_reason(e)),
+        )
     }
 }
 
@@ -54,15 +62,23 @@ pub fn io_reason(e: &std::io::Error) -> String {
 impl From<LoadError> for CliError {
     fn from(e: LoadError) -> Self {
         match e {
-            LoadError::Io { path, source } => CliError::io("read", &path, &source)
-                .hint("check the path; `--manifest` defaults to manifest.json in the current folder"),
+            LoadError::Io { path, source } => CliError::io("read", &path, &source).hint(
+                "check the path; `--manifest` defaults to manifest.json in the current folder",
+            ),
             LoadError::Invalid { path, diagnostics } => {
                 let n = diagnostics.count(expert_cli::manifest::Severity::Error);
                 let mut err = CliError::new(
                     ExitStatus::Invalid,
-                    format!("`{}` has {n} error{}", path.display(), if n == 1 { "" } else { "s" }),
+                    format!(
+                        "`{}` has {n} error{}",
+                        path.display(),
+                        if n == 1 { "" } else { "s" }
+                    ),
                 )
-                .hint(format!("run `expert-cli validate {}` for the full report", path.display()));
+                .hint(format!(
+                    "run `expert-cli validate {}` for the full report",
+                    path.display()
+                ));
                 err.diagnostics = Some((path.display().to_string(), diagnostics));
                 err
             }

@@ -75,14 +75,18 @@ mod tests {
 
     #[test]
     fn the_table_in_cli_md_matches() {
-        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/CLI.md")).unwrap();
+        let doc =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/CLI.md")).unwrap();
         let rows: Vec<u8> = doc
             .lines()
             .skip_while(|l| !l.starts_with("## Exit codes"))
             .filter_map(|l| l.strip_prefix("| ")?.split(' ').next()?.parse().ok())
             .collect();
         let codes: Vec<u8> = ExitStatus::ALL.iter().map(|s| s.code()).collect();
-        assert_eq!(rows, codes, "docs/CLI.md's exit-code table differs from src/exit.rs");
+        assert_eq!(
+            rows, codes,
+            "docs/CLI.md's exit-code table differs from src/exit.rs"
+        );
         let mut unique = codes.clone();
         unique.dedup();
         assert_eq!(unique, codes);

@@ -18,7 +18,11 @@ fn main() -> ExitCode {
         Err(e) => {
             // clap prints help/version on stdout (exit 0) and usage errors on stderr.
             let _ = e.print();
-            return if e.use_stderr() { exit::ExitStatus::Usage.into() } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                exit::ExitStatus::Usage.into()
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     let no_color = std::env::var_os(env::NO_COLOR).is_some_and(|v| !v.is_empty());

@@ -19,8 +19,14 @@ pub fn write_file(path: &Path, bytes: &[u8], force: bool) -> Result<(), CliError
         .prefix(".expert-cli-")
         .tempfile_in(dir)
         .map_err(|e| CliError::io("write in", dir, &e))?;
-    tmp.write_all(bytes).and_then(|_| tmp.as_file().sync_all()).map_err(|e| CliError::io("write", path, &e))?;
-    let result = if force { tmp.persist(path).map(|_| ()) } else { tmp.persist_noclobber(path).map(|_| ()) };
+    tmp.write_all(bytes)
+        .and_then(|_| tmp.as_file().sync_all())
+        .map_err(|e| CliError::io("write", path, &e))?;
+    let result = if force {
+        tmp.persist(path).map(|_| ())
+    } else {
+        tmp.persist_noclobber(path).map(|_| ())
+    };
     result.map_err(|e| {
         if e.error.kind() == std::io::ErrorKind::AlreadyExists {
             exists(path)
@@ -31,6 +37,9 @@ pub fn write_file(path: &Path, bytes: &[u8], force: bool) -> Result<(), CliError
 }
 
 fn exists(path: &Path) -> CliError {
-    CliError::new(ExitStatus::Exists, format!("`{}` already exists", path.display()))
-        .hint("pass --force to replace it, or choose another --output")
+    CliError::new(
+        ExitStatus::Exists,
+        format!("`{}` already exists", path.display()),
+    )
+    .hint("pass --force to replace it, or choose another --output")
 }

@@ -140,7 +140,12 @@ pub struct SignArgs {
     #[arg(short, long)]
     pub expert: PathBuf,
     /// Private key file (PKCS#8 PEM, or a legacy 32-byte key).
-    #[arg(short, long, conflicts_with = "key_env", required_unless_present = "key_env")]
+    #[arg(
+        short,
+        long,
+        conflicts_with = "key_env",
+        required_unless_present = "key_env"
+    )]
     pub key: Option<PathBuf>,
     /// Environment variable holding the private key (PEM text), for CI.
     #[arg(long, value_name = "VAR")]

@@ -13,8 +13,11 @@ use crate::render::Ui;
 pub fn run(cli: Cli, ui: &Ui) -> Result<ExitStatus, CliError> {
     let only_validate = matches!(ui.format, Format::Sarif | Format::Github);
     if only_validate && !matches!(cli.command, Command::Validate(_)) {
-        return Err(CliError::new(ExitStatus::Usage, "--format sarif and --format github are only for `validate`")
-            .hint("use --format text or --format json"));
+        return Err(CliError::new(
+            ExitStatus::Usage,
+            "--format sarif and --format github are only for `validate`",
+        )
+        .hint("use --format text or --format json"));
     }
     match cli.command {
         Command::Validate(args) => validate::run(args, ui),
@@ -29,6 +32,9 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<ExitStatus, CliError> {
 }
 
 fn not_yet(name: &str) -> Result<ExitStatus, CliError> {
-    Err(CliError::new(ExitStatus::NotImplemented, format!("`{name}` is not yet implemented in this version"))
-        .hint("see CHANGELOG.md for what this version does"))
+    Err(CliError::new(
+        ExitStatus::NotImplemented,
+        format!("`{name}` is not yet implemented in this version"),
+    )
+    .hint("see CHANGELOG.md for what this version does"))
 }

@@ -24,17 +24,26 @@ pub fn run(args: ValidateArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
 
 fn validate_path(path: &Path) -> Result<FileReport, CliError> {
     let meta = std::fs::symlink_metadata(path).map_err(|e| {
-        CliError::io("read", path, &e).hint("pass a manifest file, an expert folder or a .expert package")
+        CliError::io("read", path, &e)
+            .hint("pass a manifest file, an expert folder or a .expert package")
     })?;
-    let is_package = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("expert"));
+    let is_package = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("expert"));
     if meta.is_dir() {
         let file = path.join("manifest.json");
-        return Ok(FileReport { kind: "directory", ..manifest_report(&file)? });
+        return Ok(FileReport {
+            kind: "directory",
+            ..manifest_report(&file)?
+        });
     }
     if is_package {
         return Err(CliError::new(
             ExitStatus::NotImplemented,
-            format!("`{}`: validating .expert packages is not yet implemented", path.display()),
+            format!(
+                "`{}`: validating .expert packages is not yet implemented",
+                path.display()
+            ),
         ));
     }
     manifest_report(path)
@@ -55,10 +64,20 @@ fn manifest_report(path: &Path) -> Result<FileReport, CliError> {
                 message: e.to_string(),
                 hint: None,
             };
-            return Ok(FileReport { path: display, kind: "manifest", schema: None, diagnostics: Diagnostics(vec![d]) });
+            return Ok(FileReport {
+                path: display,
+                kind: "manifest",
+                schema: None,
+                diagnostics: Diagnostics(vec![d]),
+            });
         }
     };
     let checked = manifest::check_bytes(&bytes, Role::Authored);
     let schema = checked.manifest.as_ref().map(|m| m.schema.as_str());
-    Ok(FileReport { path: display, kind: "manifest", schema, diagnostics: checked.diagnostics })
+    Ok(FileReport {
+        path: display,
+        kind: "manifest",
+        schema,
+        diagnostics: checked.diagnostics,
+    })
 }

@@ -16,10 +16,20 @@ pub struct Sink<'a> {
 impl<'a> Sink<'a> {
     /// An empty sink for `source`.
     pub fn new(source: &'a Source) -> Self {
-        Self { source, found: Vec::new() }
+        Self {
+            source,
+            found: Vec::new(),
+        }
     }
     /// Records a diagnostic with the code's severity at byte `offset`.
-    pub fn push(&mut self, code: Code, pointer: &str, offset: usize, message: String, hint: Option<String>) {
+    pub fn push(
+        &mut self,
+        code: Code,
+        pointer: &str,
+        offset: usize,
+        message: String,
+        hint: Option<String>,
+    ) {
         let (line, column) = self.source.locate(offset);
         self.found.push(Diagnostic {
             severity: code.severity(),
@@ -32,7 +42,14 @@ impl<'a> Sink<'a> {
         });
     }
     /// Records a diagnostic about `node`.
-    pub fn at(&mut self, code: Code, pointer: &str, node: &Node, message: String, hint: Option<String>) {
+    pub fn at(
+        &mut self,
+        code: Code,
+        pointer: &str,
+        node: &Node,
+        message: String,
+        hint: Option<String>,
+    ) {
         self.push(code, pointer, node.span.start, message, hint);
     }
 }
@@ -41,7 +58,13 @@ impl<'a> Sink<'a> {
 pub fn check(sink: &mut Sink<'_>, node: &Node, ty: &Ty, pointer: &str) {
     match ty {
         Ty::Any => {}
-        Ty::Bool | Ty::Str(_) | Ty::Int { .. } | Ty::Num { .. } | Ty::Array { .. } | Ty::Object(_) | Ty::Map(_)
+        Ty::Bool
+        | Ty::Str(_)
+        | Ty::Int { .. }
+        | Ty::Num { .. }
+        | Ty::Array { .. }
+        | Ty::Object(_)
+        | Ty::Map(_)
             if !kind_matches(node, ty) =>
         {
             type_error(sink, node, ty, pointer)
@@ -57,7 +80,13 @@ pub fn check(sink: &mut Sink<'_>, node: &Node, ty: &Ty, pointer: &str) {
                     Some(m) => format!("between {min} and {m}"),
                     None => format!("at least {min}"),
                 };
-                sink.at(Code::Range, pointer, node, format!("must be {range}, found {v}"), None);
+                sink.at(
+                    Code::Range,
+                    pointer,
+                    node,
+                    format!("must be {range}, found {v}"),
+                    None,
+                );
             }
         }
         Ty::Num { min, max, above } => {
@@ -74,7 +103,13 @@ pub fn check(sink: &mut Sink<'_>, node: &Node, ty: &Ty, pointer: &str) {
                     (None, Some(b), _) => format!("at most {b}"),
                     (None, None, _) => String::new(),
                 };
-                sink.at(Code::Range, pointer, node, format!("must be {range}, found {raw}"), None);
+                sink.at(
+                    Code::Range,
+                    pointer,
+                    node,
+                    format!("must be {range}, found {raw}"),
+                    None,
+                );
             }
         }
         Ty::Array { items, min_items } => {
@@ -84,7 +119,10 @@ pub fn check(sink: &mut Sink<'_>, node: &Node, ty: &Ty, pointer: &str) {
                     Code::Empty,
                     pointer,
                     node,
-                    format!("must have at least {min_items} element{}", if *min_items == 1 { "" } else { "s" }),
+                    format!(
+                        "must have at least {min_items} element{}",
+                        if *min_items == 1 { "" } else { "s" }
+                    ),
                     None,
                 );
             }
@@ -96,7 +134,12 @@ pub fn check(sink: &mut Sink<'_>, node: &Node, ty: &Ty, pointer: &str) {
         Ty::Map(values) => {
             for m in node.as_object().unwrap_or(&[]) {
                 if !m.key.starts_with('_') {
-                    check(sink, &m.value, values, &format!("{pointer}/{}", escape_token(&m.key)));
+                    check(
+                        sink,
+                        &m.value,
+                        values,
+                        &format!("{pointer}/{}", escape_token(&m.key)),
+                    );
                 }
             }
         }
@@ -137,7 +180,10 @@ pub fn check_object(sink: &mut Sink<'_>, node: &Node, obj: &'static Obj, pointer
     for field in obj.fields {
         let child = format!("{pointer}/{}", field.name);
         match node.get(field.name) {
-            None | Some(Node { value: Value::Null, .. }) => missing(sink, node, field, pointer, &child),
+            None
+            | Some(Node {
+                value: Value::Null, ..
+            }) => missing(sink, node, field, pointer, &child),
             Some(value) => check(sink, value, &field.ty, &child),
         }
     }
@@ -148,12 +194,16 @@ pub fn check_object(sink: &mut Sink<'_>, node: &Node, obj: &'static Obj, pointer
         if m.key.starts_with('_') || obj.fields.iter().any(|f| f.name == m.key) {
             continue;
         }
-        let alias = ALIASES.iter().find(|(k, v)| *k == m.key && obj.fields.iter().any(|f| f.name == *v));
+        let alias = ALIASES
+            .iter()
+            .find(|(k, v)| *k == m.key && obj.fields.iter().any(|f| f.name == *v));
         let hint = alias
             .map(|(_, v)| *v)
             .or_else(|| did_you_mean(&m.key, obj.fields.iter().map(|f| f.name)))
             .map(|s| format!("did you mean `{s}`?"))
-            .or_else(|| Some("the key is kept as is; prefix it with `_` if it is a comment".to_owned()));
+            .or_else(|| {
+                Some("the key is kept as is; prefix it with `_` if it is a comment".to_owned())
+            });
         sink.push(
             Code::UnknownKey,
             &format!("{pointer}/{}", escape_token(&m.key)),
@@ -165,11 +215,26 @@ pub fn check_object(sink: &mut Sink<'_>, node: &Node, obj: &'static Obj, pointer
 }
 
 /// Names other tools or older docs use for a field we know under another name.
-const ALIASES: &[(&str, &str)] = &[("length", "tokens"), ("lr", "learning_rate"), ("num_train_epochs", "epochs"), ("lora_alpha", "alpha"), ("lora_dropout", "dropout"), ("rank", "r")];
+const ALIASES: &[(&str, &str)] = &[
+    ("length", "tokens"),
+    ("lr", "learning_rate"),
+    ("num_train_epochs", "epochs"),
+    ("lora_alpha", "alpha"),
+    ("lora_dropout", "dropout"),
+    ("rank", "r"),
+];
 
 fn missing(sink: &mut Sink<'_>, parent: &Node, field: &Field, pointer: &str, child: &str) {
-    let what = if parent.get(field.name).is_some() { "is null" } else { "is missing" };
-    let place = if pointer.is_empty() { "the manifest".to_owned() } else { format!("`{pointer}`") };
+    let what = if parent.get(field.name).is_some() {
+        "is null"
+    } else {
+        "is missing"
+    };
+    let place = if pointer.is_empty() {
+        "the manifest".to_owned()
+    } else {
+        format!("`{pointer}`")
+    };
     let doc = field.doc.trim_end_matches('.');
     match field.presence {
         Presence::Optional => {}
@@ -195,21 +260,41 @@ fn check_str(sink: &mut Sink<'_>, node: &Node, s: &str, rule: &Str, pointer: &st
         Str::Any => {}
         Str::NonEmpty => {
             if s.trim().is_empty() {
-                sink.at(Code::Empty, pointer, node, "must not be empty".to_owned(), None);
+                sink.at(
+                    Code::Empty,
+                    pointer,
+                    node,
+                    "must not be empty".to_owned(),
+                    None,
+                );
             }
         }
         Str::Enum(values) | Str::Open(values) => {
             if values.contains(&s) {
                 return;
             }
-            let code = if matches!(rule, Str::Enum(_)) { Code::Enum } else { Code::UnknownValue };
+            let code = if matches!(rule, Str::Enum(_)) {
+                Code::Enum
+            } else {
+                Code::UnknownValue
+            };
             let near = did_you_mean(s, values.iter().copied());
             let hint = match near {
                 Some(n) => format!("did you mean \"{n}\"?"),
                 None => format!("use one of: {}", values.join(", ")),
             };
-            let tail = if code == Code::UnknownValue { "; accepted as is" } else { "" };
-            sink.at(code, pointer, node, format!("\"{s}\" is not a known value{tail}"), Some(hint));
+            let tail = if code == Code::UnknownValue {
+                "; accepted as is"
+            } else {
+                ""
+            };
+            sink.at(
+                code,
+                pointer,
+                node,
+                format!("\"{s}\" is not a known value{tail}"),
+                Some(hint),
+            );
         }
         Str::Sha256 => {
             if !s.is_empty() && !crate::digest::is_sha256_hex(s) {
@@ -229,7 +314,10 @@ fn check_str(sink: &mut Sink<'_>, node: &Node, s: &str, rule: &Str, pointer: &st
                     pointer,
                     node,
                     format!("path \"{}\" {why}", shorten(s)),
-                    Some("use a relative path inside the expert folder, with `/` separators".to_owned()),
+                    Some(
+                        "use a relative path inside the expert folder, with `/` separators"
+                            .to_owned(),
+                    ),
                 );
             }
         }
@@ -268,7 +356,13 @@ fn shorten(s: &str) -> String {
 pub fn did_you_mean<'c>(word: &str, candidates: impl Iterator<Item = &'c str>) -> Option<&'c str> {
     let lower = word.to_lowercase();
     candidates
-        .map(|c| (strsim::jaro_winkler(&lower, c), strsim::levenshtein(&lower, c), c))
+        .map(|c| {
+            (
+                strsim::jaro_winkler(&lower, c),
+                strsim::levenshtein(&lower, c),
+                c,
+            )
+        })
         .filter(|(jw, lev, c)| *lev <= 2.max(c.len() / 4) || *jw >= 0.9)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, _, c)| c)
@@ -279,7 +373,10 @@ fn kind_matches(node: &Node, ty: &Ty) -> bool {
         (Ty::Any, _) => true,
         (Ty::Bool, Value::Bool(_)) => true,
         (Ty::Str(_), Value::String(_)) => true,
-        (Ty::Int { .. }, Value::Number(n)) => n.as_i64().is_some(),
+        // `16.0` is a number, not an integer: ranks and counts are written as whole numbers.
+        (Ty::Int { .. }, Value::Number(n)) => {
+            n.as_i64().is_some() && !n.raw.contains(['.', 'e', 'E'])
+        }
         (Ty::Num { .. }, Value::Number(_)) => true,
         (Ty::Array { .. }, Value::Array(_)) => true,
         (Ty::Object(_) | Ty::Map(_), Value::Object(_)) => true,
@@ -316,17 +413,27 @@ fn raw(source: &Source, node: &Node) -> String {
 fn type_error(sink: &mut Sink<'_>, node: &Node, ty: &Ty, pointer: &str) {
     let found = node.value.type_name();
     let hint = match (ty, &node.value) {
-        (Ty::Int { .. }, Value::Number(_)) => Some("write a whole number without a fraction".to_owned()),
-        (Ty::Str(_), Value::Number(_) | Value::Bool(_)) => {
-            Some(format!("put the value in quotes: \"{}\"", &sink.source.text()[node.span.start..node.span.end]))
-        }
+        (Ty::Int { .. }, Value::Number(n)) => Some(match n.as_i64() {
+            Some(i) => format!("write {i}"),
+            None => "write a whole number without a fraction".to_owned(),
+        }),
+        (Ty::Str(_), Value::Number(_) | Value::Bool(_)) => Some(format!(
+            "put the value in quotes: \"{}\"",
+            &sink.source.text()[node.span.start..node.span.end]
+        )),
         (Ty::Int { .. } | Ty::Num { .. }, Value::String(s)) if s.trim().parse::<f64>().is_ok() => {
             Some(format!("remove the quotes: {}", s.trim()))
         }
         _ => None,
     };
     let shown = raw(sink.source, node);
-    sink.at(Code::Type, pointer, node, format!("must be {}, found {found} {shown}", expected(ty)), hint);
+    sink.at(
+        Code::Type,
+        pointer,
+        node,
+        format!("must be {}, found {found} {shown}", expected(ty)),
+        hint,
+    );
 }
 
 #[cfg(test)]
@@ -336,8 +443,14 @@ mod tests {
     #[test]
     fn did_you_mean_finds_typos_only() {
         let fields = ["learning_rate", "epochs", "batch_size"];
-        assert_eq!(did_you_mean("learning_rat", fields.iter().copied()), Some("learning_rate"));
-        assert_eq!(did_you_mean("epoch", fields.iter().copied()), Some("epochs"));
+        assert_eq!(
+            did_you_mean("learning_rat", fields.iter().copied()),
+            Some("learning_rate")
+        );
+        assert_eq!(
+            did_you_mean("epoch", fields.iter().copied()),
+            Some("epochs")
+        );
         assert_eq!(did_you_mean("zzz", fields.iter().copied()), None);
     }
 
@@ -345,7 +458,10 @@ mod tests {
     fn relative_paths() {
         assert!(check_relative_path("grammar.gbnf").is_ok());
         assert!(check_relative_path("./soft/a.pt").is_ok());
-        assert_eq!(check_relative_path("../x"), Err("leaves the expert folder (`..`)"));
+        assert_eq!(
+            check_relative_path("../x"),
+            Err("leaves the expert folder (`..`)")
+        );
         assert_eq!(check_relative_path("/etc/passwd"), Err("is absolute"));
         assert_eq!(check_relative_path("C:/x"), Err("is absolute"));
         assert_eq!(check_relative_path("a\\b"), Err("uses `\\` separators"));

@@ -126,9 +126,9 @@ pub struct Diagnostics(pub Vec<Diagnostic>);
 impl Diagnostics {
     /// True when any diagnostic is an error (or, with `strict`, a warning).
     pub fn fails(&self, strict: bool) -> bool {
-        self.0.iter().any(|d| {
-            d.severity == Severity::Error || (strict && d.severity == Severity::Warning)
-        })
+        self.0
+            .iter()
+            .any(|d| d.severity == Severity::Error || (strict && d.severity == Severity::Warning))
     }
     /// How many diagnostics have `severity`.
     pub fn count(&self, severity: Severity) -> usize {

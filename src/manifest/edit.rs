@@ -46,13 +46,19 @@ pub fn set_member(source: &Source, obj: &Node, key: &str, value_text: &str) -> (
         Some(last) => {
             let indent = source.indent_at(last.key_span.start).to_owned();
             let at = last.value.span.end;
-            (Span { start: at, end: at }, format!(",{nl}{indent}\"{key}\": {value_text}"))
+            (
+                Span { start: at, end: at },
+                format!(",{nl}{indent}\"{key}\": {value_text}"),
+            )
         }
         None => {
             let outer = source.indent_at(obj.span.start).to_owned();
             let inner = format!("{outer}{}", source.indent_unit());
             (
-                Span { start: obj.span.start, end: obj.span.end },
+                Span {
+                    start: obj.span.start,
+                    end: obj.span.end,
+                },
                 format!("{{{nl}{inner}\"{key}\": {value_text}{nl}{outer}}}"),
             )
         }
@@ -67,14 +73,26 @@ pub fn remove_member(source: &Source, obj: &Node, key: &str) -> Option<(Span, St
     let text = source.text();
     let span = if i > 0 {
         // from the end of the previous value (its comma goes) to the end of this one
-        Span { start: members[i - 1].value.span.end, end: members[i].value.span.end }
+        Span {
+            start: members[i - 1].value.span.end,
+            end: members[i].value.span.end,
+        }
     } else if let Some(next) = members.get(1) {
         // first member: up to the next key, keeping the next key's indentation
-        Span { start: members[0].key_span.start, end: next.key_span.start }
+        Span {
+            start: members[0].key_span.start,
+            end: next.key_span.start,
+        }
     } else {
         let open = obj.span.start + 1;
         let close = obj.span.end - 1;
-        return Some((Span { start: open, end: close }, String::new()));
+        return Some((
+            Span {
+                start: open,
+                end: close,
+            },
+            String::new(),
+        ));
     };
     let _ = text;
     Some((span, String::new()))

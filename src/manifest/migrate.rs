@@ -44,14 +44,24 @@ pub fn to_v2(source: &Source, schema: SchemaVersion) -> Result<String, MigrateEr
     if let Some(adapters) = root.get("adapters") {
         let adapters_text = reindent(&text[adapters.span.start..adapters.span.end], &unit);
         let sub = Source::parse(model_text.as_bytes()).map_err(|_| MigrateError::NoBaseModel)?;
-        let mut edit = [super::edit::set_member(&sub, sub.root(), "adapters", &adapters_text)];
+        let mut edit = [super::edit::set_member(
+            &sub,
+            sub.root(),
+            "adapters",
+            &adapters_text,
+        )];
         model_text = sub.splice(&mut edit);
     }
     let element = format!("{key_indent}{unit}{}", reindent(&model_text, &unit));
     let replacement = format!("\"base_models\": [{nl}{element}{nl}{key_indent}]");
 
-    let mut edits: Vec<(Span, String)> =
-        vec![(Span { start: member.key_span.start, end: model.span.end }, replacement)];
+    let mut edits: Vec<(Span, String)> = vec![(
+        Span {
+            start: member.key_span.start,
+            end: model.span.end,
+        },
+        replacement,
+    )];
     if let Some(e) = remove_member(source, root, "adapters") {
         edits.push(e);
     }
@@ -61,7 +71,10 @@ pub fn to_v2(source: &Source, schema: SchemaVersion) -> Result<String, MigrateEr
             // right after `version` when there is one, else first
             let members = root.as_object().unwrap_or(&[]);
             let (at, indent) = match members.iter().find(|m| m.key == "version") {
-                Some(v) => (v.value.span.end, source.indent_at(v.key_span.start).to_owned()),
+                Some(v) => (
+                    v.value.span.end,
+                    source.indent_at(v.key_span.start).to_owned(),
+                ),
                 None => (root.span.start + 1, format!("{nl}{unit}")),
             };
             let insert = if members.iter().any(|m| m.key == "version") {

@@ -97,17 +97,26 @@ impl Manifest {
     }
     /// Relative paths of soft prompt files, with their pointers.
     pub fn soft_prompt_paths(&self) -> Vec<(String, String)> {
-        let list = self.root().get_non_null("soft_prompts").and_then(Node::as_array).unwrap_or(&[]);
+        let list = self
+            .root()
+            .get_non_null("soft_prompts")
+            .and_then(Node::as_array)
+            .unwrap_or(&[]);
         list.iter()
             .enumerate()
             .filter_map(|(i, sp)| {
-                sp.get("path").and_then(Node::as_str).map(|p| (format!("/soft_prompts/{i}/path"), p.to_owned()))
+                sp.get("path")
+                    .and_then(Node::as_str)
+                    .map(|p| (format!("/soft_prompts/{i}/path"), p.to_owned()))
             })
             .collect()
     }
     /// The grammar file named by `training.decoding.grammar_file`, if any.
     pub fn grammar_file(&self) -> Option<String> {
-        self.root().pointer("/training/decoding/grammar_file").and_then(Node::as_str).map(str::to_owned)
+        self.root()
+            .pointer("/training/decoding/grammar_file")
+            .and_then(Node::as_str)
+            .map(str::to_owned)
     }
 }
 
@@ -126,12 +135,22 @@ pub fn check_bytes(bytes: &[u8], role: Role) -> Checked {
         Ok(s) => s,
         Err(failure) => {
             let (line, column, message, hint) = match failure {
-                source::ParseFailure::NotUtf8 { line, column, .. } => {
-                    (line, column, "the file is not valid UTF-8".to_owned(), "save the file as UTF-8")
-                }
-                source::ParseFailure::Syntax { error, line, column } => {
-                    (line, column, format!("invalid JSON: {}", error.message), "fix the JSON syntax at this position")
-                }
+                source::ParseFailure::NotUtf8 { line, column, .. } => (
+                    line,
+                    column,
+                    "the file is not valid UTF-8".to_owned(),
+                    "save the file as UTF-8",
+                ),
+                source::ParseFailure::Syntax {
+                    error,
+                    line,
+                    column,
+                } => (
+                    line,
+                    column,
+                    format!("invalid JSON: {}", error.message),
+                    "fix the JSON syntax at this position",
+                ),
             };
             let d = Diagnostic {
                 severity: Severity::Error,
@@ -142,7 +161,10 @@ pub fn check_bytes(bytes: &[u8], role: Role) -> Checked {
                 message,
                 hint: Some(hint.to_owned()),
             };
-            return Checked { diagnostics: Diagnostics(vec![d]), manifest: None };
+            return Checked {
+                diagnostics: Diagnostics(vec![d]),
+                manifest: None,
+            };
         }
     };
     let mut sink = check::Sink::new(&source);
@@ -153,11 +175,17 @@ pub fn check_bytes(bytes: &[u8], role: Role) -> Checked {
             Code::NotObject,
             "",
             root,
-            format!("the manifest must be a JSON object, found {}", root.value.type_name()),
+            format!(
+                "the manifest must be a JSON object, found {}",
+                root.value.type_name()
+            ),
             None,
         );
         let diagnostics = Diagnostics(sink.found);
-        return Checked { diagnostics, manifest: None };
+        return Checked {
+            diagnostics,
+            manifest: None,
+        };
     }
     let version = rules::schema_version(&mut sink, root);
     check::check_object(&mut sink, root, &shape::MANIFEST, "");
@@ -173,7 +201,10 @@ pub fn check_bytes(bytes: &[u8], role: Role) -> Checked {
         Some(v) if !diagnostics.fails(false) => Some(build(source, v)),
         _ => None,
     };
-    Checked { diagnostics, manifest }
+    Checked {
+        diagnostics,
+        manifest,
+    }
 }
 
 fn build(source: Source, schema: SchemaVersion) -> Manifest {
@@ -188,8 +219,14 @@ fn build(source: Source, schema: SchemaVersion) -> Manifest {
                     pointer,
                     kind: text(a, "type").unwrap_or_default().to_ascii_lowercase(),
                     path: text(a, "path"),
-                    size_bytes: a.get("size_bytes").and_then(Node::as_i64).filter(|&n| n > 0).map(|n| n as u64),
-                    sha256: text(a, "sha256").filter(|s| !s.is_empty()).map(|s| s.to_ascii_lowercase()),
+                    size_bytes: a
+                        .get("size_bytes")
+                        .and_then(Node::as_i64)
+                        .filter(|&n| n > 0)
+                        .map(|n| n as u64),
+                    sha256: text(a, "sha256")
+                        .filter(|s| !s.is_empty())
+                        .map(|s| s.to_ascii_lowercase()),
                 })
                 .collect();
             let name = text(node, "name").unwrap_or_default();
@@ -231,7 +268,9 @@ pub enum LoadError {
         path: PathBuf,
     },
     /// The file is larger than [`MAX_MANIFEST_SIZE`].
-    #[error("`{path}` is {size} bytes, more than the {MAX_MANIFEST_SIZE}-byte limit for a manifest")]
+    #[error(
+        "`{path}` is {size} bytes, more than the {MAX_MANIFEST_SIZE}-byte limit for a manifest"
+    )]
     TooLarge {
         /// The file.
         path: PathBuf,
@@ -254,18 +293,33 @@ pub enum LoadError {
 /// [`LoadError::Io`], [`LoadError::NotAFile`] or [`LoadError::TooLarge`].
 pub fn read(path: &Path) -> Result<Vec<u8>, LoadError> {
     use std::io::Read;
-    let io = |source| LoadError::Io { path: path.to_owned(), source };
+    let io = |source| LoadError::Io {
+        path: path.to_owned(),
+        source,
+    };
     let meta = std::fs::symlink_metadata(path).map_err(io)?;
     if !meta.is_file() {
-        return Err(LoadError::NotAFile { path: path.to_owned() });
+        return Err(LoadError::NotAFile {
+            path: path.to_owned(),
+        });
     }
     if meta.len() > MAX_MANIFEST_SIZE {
-        return Err(LoadError::TooLarge { path: path.to_owned(), size: meta.len() });
+        return Err(LoadError::TooLarge {
+            path: path.to_owned(),
+            size: meta.len(),
+        });
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
-    std::fs::File::open(path).map_err(io)?.take(MAX_MANIFEST_SIZE + 1).read_to_end(&mut bytes).map_err(io)?;
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(MAX_MANIFEST_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
     if bytes.len() as u64 > MAX_MANIFEST_SIZE {
-        return Err(LoadError::TooLarge { path: path.to_owned(), size: bytes.len() as u64 });
+        return Err(LoadError::TooLarge {
+            path: path.to_owned(),
+            size: bytes.len() as u64,
+        });
     }
     Ok(bytes)
 }
@@ -278,6 +332,9 @@ pub fn load(path: &Path) -> Result<(Manifest, Diagnostics), LoadError> {
     let checked = check_bytes(&read(path)?, Role::Authored);
     match checked.manifest {
         Some(m) => Ok((m, checked.diagnostics)),
-        None => Err(LoadError::Invalid { path: path.to_owned(), diagnostics: checked.diagnostics }),
+        None => Err(LoadError::Invalid {
+            path: path.to_owned(),
+            diagnostics: checked.diagnostics,
+        }),
     }
 }

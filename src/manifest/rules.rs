@@ -24,7 +24,11 @@ pub enum Role {
 pub fn duplicates(sink: &mut Sink<'_>, source: &Source) {
     for d in source.duplicates() {
         let (line, column) = source.locate(d.first.start);
-        let code = if d.key.starts_with('_') { Code::DuplicateComment } else { Code::DuplicateKey };
+        let code = if d.key.starts_with('_') {
+            Code::DuplicateComment
+        } else {
+            Code::DuplicateKey
+        };
         sink.push(
             code,
             &d.pointer,
@@ -45,7 +49,10 @@ pub fn schema_version(sink: &mut Sink<'_>, root: &Node) -> Option<SchemaVersion>
             "/base_models",
             m,
             "the manifest has both `base_model` and `base_models`".to_owned(),
-            Some("keep `base_models` (schema 2.0), or run `expert-cli migrate` on a 1.0 manifest".to_owned()),
+            Some(
+                "keep `base_models` (schema 2.0), or run `expert-cli migrate` on a 1.0 manifest"
+                    .to_owned(),
+            ),
         );
     }
     let declared = match root.get("schema_version") {
@@ -63,7 +70,10 @@ pub fn schema_version(sink: &mut Sink<'_>, root: &Node) -> Option<SchemaVersion>
                     "/schema_version",
                     node,
                     format!("`schema_version` {shown} is not supported"),
-                    Some("use \"2.0\" (with `base_models`) or \"1.0\" (with `base_model`)".to_owned()),
+                    Some(
+                        "use \"2.0\" (with `base_models`) or \"1.0\" (with `base_model`)"
+                            .to_owned(),
+                    ),
                 );
                 return None;
             }
@@ -85,7 +95,10 @@ pub fn schema_version(sink: &mut Sink<'_>, root: &Node) -> Option<SchemaVersion>
                 &format!("/{field}"),
                 root,
                 format!("the manifest has no `{field}`"),
-                Some(format!("schema {v} lists its base model{} in `{field}`", if field == "base_models" { "s" } else { "" })),
+                Some(format!(
+                    "schema {v} lists its base model{} in `{field}`",
+                    if field == "base_models" { "s" } else { "" }
+                )),
             );
             declared
         }
@@ -113,7 +126,10 @@ pub fn schema_version(sink: &mut Sink<'_>, root: &Node) -> Option<SchemaVersion>
                 Code::SchemaVersion,
                 "/schema_version",
                 node,
-                format!("`schema_version` says {} but the manifest uses `{has}`", d.as_str()),
+                format!(
+                    "`schema_version` says {} but the manifest uses `{has}`",
+                    d.as_str()
+                ),
                 Some(format!("set `schema_version` to {wants}")),
             );
             Some(s)
@@ -133,8 +149,13 @@ fn sink_text(node: &Node) -> String {
 pub fn identity(sink: &mut Sink<'_>, root: &Node) {
     if let Some(node) = root.get("name") {
         if let Some(name) = node.as_str() {
-            let ok = name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-                && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            let ok = name
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
             if !ok {
                 sink.at(
                     Code::Name,
@@ -179,19 +200,28 @@ pub fn is_semver(v: &str) -> bool {
         Some((c, p)) => (c, Some(p)),
         None => (rest, None),
     };
-    let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
-    let ident = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    let numeric = |s: &str| {
+        !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'))
+    };
+    let ident =
+        |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
     let parts: Vec<&str> = core.split('.').collect();
     parts.len() == 3
         && parts.iter().all(|p| numeric(p))
-        && pre.is_none_or(|p| p.split('.').all(|i| ident(i) && (!i.bytes().all(|b| b.is_ascii_digit()) || numeric(i))))
+        && pre.is_none_or(|p| {
+            p.split('.')
+                .all(|i| ident(i) && (!i.bytes().all(|b| b.is_ascii_digit()) || numeric(i)))
+        })
         && build.is_none_or(|b| b.split('.').all(ident))
 }
 
 /// The base models as (pointer, node) pairs, whichever schema the manifest uses.
 pub fn model_nodes(root: &Node, version: SchemaVersion) -> Vec<(String, &Node)> {
     match version {
-        SchemaVersion::V1 => root.get_non_null("base_model").map(|n| vec![("/base_model".to_owned(), n)]).unwrap_or_default(),
+        SchemaVersion::V1 => root
+            .get_non_null("base_model")
+            .map(|n| vec![("/base_model".to_owned(), n)])
+            .unwrap_or_default(),
         SchemaVersion::V2 => root
             .get_non_null("base_models")
             .and_then(Node::as_array)
@@ -204,10 +234,18 @@ pub fn model_nodes(root: &Node, version: SchemaVersion) -> Vec<(String, &Node)> 
 }
 
 /// The adapters of one model as (pointer, node) pairs: root `adapters` for 1.0.
-pub fn adapter_nodes<'n>(root: &'n Node, model: &'n Node, model_pointer: &str, version: SchemaVersion) -> Vec<(String, &'n Node)> {
+pub fn adapter_nodes<'n>(
+    root: &'n Node,
+    model: &'n Node,
+    model_pointer: &str,
+    version: SchemaVersion,
+) -> Vec<(String, &'n Node)> {
     let (base, list) = match version {
         SchemaVersion::V1 => ("/adapters".to_owned(), root.get_non_null("adapters")),
-        SchemaVersion::V2 => (format!("{model_pointer}/adapters"), model.get_non_null("adapters")),
+        SchemaVersion::V2 => (
+            format!("{model_pointer}/adapters"),
+            model.get_non_null("adapters"),
+        ),
     };
     list.and_then(Node::as_array)
         .unwrap_or(&[])
@@ -228,7 +266,10 @@ pub fn models(sink: &mut Sink<'_>, root: &Node, version: SchemaVersion) {
                     "/adapters",
                     root,
                     "required field `adapters` is missing in the manifest".to_owned(),
-                    Some("schema 1.0 lists the adapters of `base_model` in a root `adapters` array".to_owned()),
+                    Some(
+                        "schema 1.0 lists the adapters of `base_model` in a root `adapters` array"
+                            .to_owned(),
+                    ),
                 );
             }
         }
@@ -246,8 +287,12 @@ pub fn models(sink: &mut Sink<'_>, root: &Node, version: SchemaVersion) {
     }
     let mut seen: Vec<(String, String, String)> = Vec::new(); // (name, slug, pointer)
     for (pointer, model) in &models {
-        let Some(name_node) = model.get("name") else { continue };
-        let Some(name) = name_node.as_str() else { continue };
+        let Some(name_node) = model.get("name") else {
+            continue;
+        };
+        let Some(name) = name_node.as_str() else {
+            continue;
+        };
         if name.trim().is_empty() {
             continue; // reported by the shape as empty
         }
@@ -269,7 +314,9 @@ pub fn models(sink: &mut Sink<'_>, root: &Node, version: SchemaVersion) {
                 format!("base model \"{name}\" is listed twice (also at `{other}`)"),
                 Some("list each base model once, with all its adapters".to_owned()),
             );
-        } else if let Some((n, _, other)) = seen.iter().find(|(_, s, _)| !slug.is_empty() && *s == slug) {
+        } else if let Some((n, _, other)) =
+            seen.iter().find(|(_, s, _)| !slug.is_empty() && *s == slug)
+        {
             sink.at(
                 Code::SlugCollision,
                 &format!("{pointer}/name"),
@@ -319,12 +366,21 @@ pub fn models(sink: &mut Sink<'_>, root: &Node, version: SchemaVersion) {
 }
 
 fn rank_and_alpha(sink: &mut Sink<'_>, node: &Node, pointer: &str, rank_key: &str) {
-    let kind_key = if rank_key == "r" { "type" } else { "adapter_type" };
-    let Some(kind) = node.get(kind_key).and_then(Node::as_str) else { return };
+    let kind_key = if rank_key == "r" {
+        "type"
+    } else {
+        "adapter_type"
+    };
+    let Some(kind) = node.get(kind_key).and_then(Node::as_str) else {
+        return;
+    };
     if !RANKED_ADAPTER_TYPES.contains(&kind.to_ascii_lowercase().as_str()) {
         return;
     }
-    let missing: Vec<&str> = [rank_key, "alpha"].into_iter().filter(|k| node.get_non_null(k).is_none()).collect();
+    let missing: Vec<&str> = [rank_key, "alpha"]
+        .into_iter()
+        .filter(|k| node.get_non_null(k).is_none())
+        .collect();
     if !missing.is_empty() {
         sink.at(
             Code::RankRequired,
@@ -339,14 +395,27 @@ fn rank_and_alpha(sink: &mut Sink<'_>, node: &Node, pointer: &str, rank_key: &st
 /// A Windows drive path or an absolute POSIX path: fine on the author's machine, nowhere else.
 pub fn is_machine_path(name: &str) -> bool {
     let b = name.as_bytes();
-    name.starts_with('/') || name.starts_with('\\') || (b.len() > 2 && b[0].is_ascii_alphabetic() && b[1] == b':' && (b[2] == b'/' || b[2] == b'\\'))
+    name.starts_with('/')
+        || name.starts_with('\\')
+        || (b.len() > 2
+            && b[0].is_ascii_alphabetic()
+            && b[1] == b':'
+            && (b[2] == b'/' || b[2] == b'\\'))
 }
 
 /// Training sanity: an epoch count or step limit, a dataset source, safe local dataset paths.
 pub fn training(sink: &mut Sink<'_>, root: &Node) {
-    let Some(training) = root.get_non_null("training") else { return };
-    if let Some(config) = training.get_non_null("config").filter(|c| c.as_object().is_some()) {
-        if ["epochs", "num_epochs", "max_steps"].iter().all(|k| config.get_non_null(k).is_none()) {
+    let Some(training) = root.get_non_null("training") else {
+        return;
+    };
+    if let Some(config) = training
+        .get_non_null("config")
+        .filter(|c| c.as_object().is_some())
+    {
+        if ["epochs", "num_epochs", "max_steps"]
+            .iter()
+            .all(|k| config.get_non_null(k).is_none())
+        {
             sink.at(
                 Code::Required,
                 "/training/config/epochs",
@@ -356,8 +425,16 @@ pub fn training(sink: &mut Sink<'_>, root: &Node) {
             );
         }
     }
-    let Some(dataset) = training.get_non_null("dataset").filter(|d| d.as_object().is_some()) else { return };
-    if ["path", "tasks", "generation"].iter().all(|k| dataset.get_non_null(k).is_none()) {
+    let Some(dataset) = training
+        .get_non_null("dataset")
+        .filter(|d| d.as_object().is_some())
+    else {
+        return;
+    };
+    if ["path", "tasks", "generation"]
+        .iter()
+        .all(|k| dataset.get_non_null(k).is_none())
+    {
         sink.at(
             Code::DatasetSource,
             "/training/dataset",
@@ -371,7 +448,9 @@ pub fn training(sink: &mut Sink<'_>, root: &Node) {
         return;
     }
     for key in ["path", "validation_path", "test_path"] {
-        let Some(node) = dataset.get(key) else { continue };
+        let Some(node) = dataset.get(key) else {
+            continue;
+        };
         let Some(path) = node.as_str() else { continue };
         if let Err(why) = check_relative_path(path) {
             sink.at(
@@ -394,7 +473,10 @@ pub fn integrity(sink: &mut Sink<'_>, root: &Node, role: Role) {
                 "/integrity",
                 node,
                 "the manifest has an `integrity` section; `package` writes a new one".to_owned(),
-                Some("remove it: packages carry the digests, signatures live in signature.sig".to_owned()),
+                Some(
+                    "remove it: packages carry the digests, signatures live in signature.sig"
+                        .to_owned(),
+                ),
             );
         }
     }
@@ -406,10 +488,24 @@ mod tests {
 
     #[test]
     fn semver() {
-        for ok in ["0.0.1", "1.0.0-alpha", "2.0.0-beta.1", "1.2.3+build.5", "10.20.30"] {
+        for ok in [
+            "0.0.1",
+            "1.0.0-alpha",
+            "2.0.0-beta.1",
+            "1.2.3+build.5",
+            "10.20.30",
+        ] {
             assert!(is_semver(ok), "{ok}");
         }
-        for bad in ["1.0", "01.0.0", "1.0.0-", "not-semver", "", "1.0.0-01", "v1.0.0"] {
+        for bad in [
+            "1.0",
+            "01.0.0",
+            "1.0.0-",
+            "not-semver",
+            "",
+            "1.0.0-01",
+            "v1.0.0",
+        ] {
             assert!(!is_semver(bad), "{bad}");
         }
     }

@@ -50,7 +50,10 @@ impl SelectError {
 ///
 /// # Errors
 /// [`SelectError`] when there is no match, more than one, or several models and no `wanted`.
-pub fn select<'m>(manifest: &'m Manifest, wanted: Option<&str>) -> Result<&'m BaseModel, SelectError> {
+pub fn select<'m>(
+    manifest: &'m Manifest,
+    wanted: Option<&str>,
+) -> Result<&'m BaseModel, SelectError> {
     let models = &manifest.base_models;
     let choices = || models.iter().map(|m| m.name.clone()).collect::<Vec<_>>();
     let Some(wanted) = wanted else {
@@ -67,11 +70,18 @@ pub fn select<'m>(manifest: &'m Manifest, wanted: Option<&str>) -> Result<&'m Ba
     let base = names::base_name(wanted).to_lowercase();
     let loose: Vec<&BaseModel> = models
         .iter()
-        .filter(|m| m.name == wanted || names::base_name(&m.name).to_lowercase() == base || (!slug.is_empty() && m.slug == slug))
+        .filter(|m| {
+            m.name == wanted
+                || names::base_name(&m.name).to_lowercase() == base
+                || (!slug.is_empty() && m.slug == slug)
+        })
         .collect();
     match loose.as_slice() {
         [one] => Ok(one),
-        [] => Err(SelectError::NotFound { wanted: wanted.to_owned(), choices: choices() }),
+        [] => Err(SelectError::NotFound {
+            wanted: wanted.to_owned(),
+            choices: choices(),
+        }),
         many => Err(SelectError::Ambiguous {
             wanted: wanted.to_owned(),
             matches: many.iter().map(|m| m.name.clone()).collect(),

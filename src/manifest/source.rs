@@ -272,19 +272,37 @@ impl Source {
                 let offset = e.valid_up_to();
                 let good = std::str::from_utf8(&bytes[..offset]).unwrap_or("");
                 let (line, column) = LineIndex::new(good).locate(good, offset);
-                return Err(ParseFailure::NotUtf8 { offset, line, column });
+                return Err(ParseFailure::NotUtf8 {
+                    offset,
+                    line,
+                    column,
+                });
             }
         };
         let lines = LineIndex::new(&text);
-        let mut parser = Parser { text: &text, bytes: text.as_bytes(), pos: 0, duplicates: Vec::new() };
+        let mut parser = Parser {
+            text: &text,
+            bytes: text.as_bytes(),
+            pos: 0,
+            duplicates: Vec::new(),
+        };
         match parser.document() {
             Ok(root) => {
                 let duplicates = parser.duplicates;
-                Ok(Source { text, root, duplicates, lines })
+                Ok(Source {
+                    text,
+                    root,
+                    duplicates,
+                    lines,
+                })
             }
             Err(error) => {
                 let (line, column) = lines.locate(&text, error.offset);
-                Err(ParseFailure::Syntax { error, line, column })
+                Err(ParseFailure::Syntax {
+                    error,
+                    line,
+                    column,
+                })
             }
         }
     }
@@ -315,7 +333,10 @@ impl Source {
     /// The indentation unit the author used (from the first indented line), default two spaces.
     pub fn indent_unit(&self) -> String {
         for line in self.text.lines().skip(1) {
-            let ws: String = line.chars().take_while(|c| *c == ' ' || *c == '\t').collect();
+            let ws: String = line
+                .chars()
+                .take_while(|c| *c == ' ' || *c == '\t')
+                .collect();
             if !ws.is_empty() {
                 return ws;
             }
@@ -324,7 +345,9 @@ impl Source {
     }
     /// The whitespace that starts the line holding `offset`.
     pub fn indent_at(&self, offset: usize) -> &str {
-        let start = self.text[..offset.min(self.text.len())].rfind('\n').map_or(0, |i| i + 1);
+        let start = self.text[..offset.min(self.text.len())]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
         let rest = &self.text[start..];
         let n = rest.len() - rest.trim_start_matches([' ', '\t']).len();
         &rest[..n]
@@ -355,7 +378,10 @@ type PResult<T> = Result<T, SyntaxError>;
 
 impl Parser<'_> {
     fn err<T>(&self, offset: usize, message: impl Into<String>) -> PResult<T> {
-        Err(SyntaxError { offset, message: message.into() })
+        Err(SyntaxError {
+            offset,
+            message: message.into(),
+        })
     }
 
     fn document(&mut self) -> PResult<Node> {
@@ -369,7 +395,10 @@ impl Parser<'_> {
         let root = self.value(0, "")?;
         self.ws();
         if self.pos < self.bytes.len() {
-            return self.err(self.pos, "unexpected text after the end of the JSON document");
+            return self.err(
+                self.pos,
+                "unexpected text after the end of the JSON document",
+            );
         }
         Ok(root)
     }
@@ -407,10 +436,19 @@ impl Parser<'_> {
             Some(b'-' | b'0'..=b'9') => self.number()?,
             Some(b'/') => return self.err(self.pos, "comments are not allowed in JSON"),
             Some(_) => {
-                return self.err(self.pos, format!("expected a value, found {}", self.describe_here()))
+                return self.err(
+                    self.pos,
+                    format!("expected a value, found {}", self.describe_here()),
+                )
             }
         };
-        Ok(Node { span: Span { start, end: self.pos }, value })
+        Ok(Node {
+            span: Span {
+                start,
+                end: self.pos,
+            },
+            value,
+        })
     }
 
     fn literal(&mut self, word: &str, value: Value) -> PResult<Value> {
@@ -418,7 +456,10 @@ impl Parser<'_> {
             self.pos += word.len();
             Ok(value)
         } else {
-            self.err(self.pos, format!("expected a value, found {}", self.describe_here()))
+            self.err(
+                self.pos,
+                format!("expected a value, found {}", self.describe_here()),
+            )
         }
     }
 
@@ -463,7 +504,10 @@ impl Parser<'_> {
         if !value.is_finite() {
             return self.err(start, format!("number `{raw}` is out of range"));
         }
-        Ok(Value::Number(Number { raw: raw.to_owned(), value }))
+        Ok(Value::Number(Number {
+            raw: raw.to_owned(),
+            value,
+        }))
     }
 
     fn string(&mut self) -> PResult<String> {
@@ -583,7 +627,10 @@ impl Parser<'_> {
                 Some(_) => {
                     return self.err(
                         self.pos,
-                        format!("expected `,` or `]` in array, found {}", self.describe_here()),
+                        format!(
+                            "expected `,` or `]` in array, found {}",
+                            self.describe_here()
+                        ),
                     )
                 }
             }
@@ -615,10 +662,16 @@ impl Parser<'_> {
             }
             let key_start = self.pos;
             let key = self.string()?;
-            let key_span = Span { start: key_start, end: self.pos };
+            let key_span = Span {
+                start: key_start,
+                end: self.pos,
+            };
             self.ws();
             if self.bytes.get(self.pos) != Some(&b':') {
-                return self.err(self.pos, format!("expected `:` after key, found {}", self.describe_here()));
+                return self.err(
+                    self.pos,
+                    format!("expected `:` after key, found {}", self.describe_here()),
+                );
             }
             self.pos += 1;
             self.ws();
@@ -632,7 +685,11 @@ impl Parser<'_> {
                     second: key_span,
                 });
             }
-            members.push(Member { key, key_span, value });
+            members.push(Member {
+                key,
+                key_span,
+                value,
+            });
             self.ws();
             match self.bytes.get(self.pos) {
                 Some(b',') => {
@@ -650,7 +707,10 @@ impl Parser<'_> {
                 Some(_) => {
                     return self.err(
                         self.pos,
-                        format!("expected `,` or `}}` in object, found {}", self.describe_here()),
+                        format!(
+                            "expected `,` or `}}` in object, found {}",
+                            self.describe_here()
+                        ),
                     )
                 }
             }
@@ -673,7 +733,11 @@ mod tests {
 
     fn fail(s: &str) -> (String, usize, usize) {
         match Source::parse(s.as_bytes()) {
-            Err(ParseFailure::Syntax { error, line, column }) => (error.message, line, column),
+            Err(ParseFailure::Syntax {
+                error,
+                line,
+                column,
+            }) => (error.message, line, column),
             other => panic!("expected a syntax error, got {other:?}"),
         }
     }
@@ -726,13 +790,23 @@ mod tests {
     #[test]
     fn invalid_utf8_is_located() {
         let err = Source::parse(b"{\n \"a\": \"\xff\"}").unwrap_err();
-        assert_eq!(err, ParseFailure::NotUtf8 { offset: 8, line: 2, column: 7 });
+        assert_eq!(
+            err,
+            ParseFailure::NotUtf8 {
+                offset: 8,
+                line: 2,
+                column: 7
+            }
+        );
     }
 
     #[test]
     fn splice_keeps_everything_else() {
         let s = parse("{\r\n  \"a\": 1, \"_c\": \"x\"\r\n}");
         let span = s.root().pointer("/a").unwrap().span;
-        assert_eq!(s.splice(&mut [(span, "2".into())]), "{\r\n  \"a\": 2, \"_c\": \"x\"\r\n}");
+        assert_eq!(
+            s.splice(&mut [(span, "2".into())]),
+            "{\r\n  \"a\": 2, \"_c\": \"x\"\r\n}"
+        );
     }
 }

@@ -25,10 +25,17 @@ pub fn text_line(ui: &Ui, path: &str, d: &Diagnostic) -> String {
         Severity::Note => (Style::Cyan, "note"),
     };
     let head = ui.paint_out(style, &format!("{word}[{}]", d.code));
-    let pointer = if d.pointer.is_empty() { String::new() } else { format!("{} ", d.pointer) };
+    let pointer = if d.pointer.is_empty() {
+        String::new()
+    } else {
+        format!("{} ", d.pointer)
+    };
     let pointer = pointer.trim_end();
     let sep = if pointer.is_empty() { "" } else { ": " };
-    let mut s = format!("{path}:{}:{}: {head} {pointer}{sep}{}\n", d.line, d.column, d.message);
+    let mut s = format!(
+        "{path}:{}:{}: {head} {pointer}{sep}{}\n",
+        d.line, d.column, d.message
+    );
     if let Some(h) = &d.hint {
         s.push_str(&format!("  {}: {h}\n", ui.paint_out(Style::Cyan, "hint")));
     }
@@ -64,9 +71,21 @@ fn text(ui: &Ui, reports: &[FileReport], strict: bool) {
         let e = r.diagnostics.count(Severity::Error);
         let w = r.diagnostics.count(Severity::Warning);
         let ok = !r.diagnostics.fails(strict);
-        let verdict = if ok { ui.paint_err(Style::Green, "ok") } else { ui.paint_err(Style::Red, "FAILED") };
-        let schema = r.schema.map(|s| format!(" (schema {s})")).unwrap_or_default();
-        eprintln!("{verdict}: {}{schema}: {e} error{}, {w} warning{}", r.path, plural(e), plural(w));
+        let verdict = if ok {
+            ui.paint_err(Style::Green, "ok")
+        } else {
+            ui.paint_err(Style::Red, "FAILED")
+        };
+        let schema = r
+            .schema
+            .map(|s| format!(" (schema {s})"))
+            .unwrap_or_default();
+        eprintln!(
+            "{verdict}: {}{schema}: {e} error{}, {w} warning{}",
+            r.path,
+            plural(e),
+            plural(w)
+        );
     }
 }
 
@@ -186,7 +205,9 @@ fn github(ui: &Ui, reports: &[FileReport]) {
 
 /// Escapes a workflow-command message.
 pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// Escapes a workflow-command property value.

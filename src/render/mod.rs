@@ -86,7 +86,10 @@ impl Ui {
     /// A status line on stderr, cargo style: `   Packaging expert-sql v0.1.0`.
     pub fn status(&self, verb: &str, message: &str) {
         if !self.quiet {
-            eprintln!("{} {message}", self.paint_err(Style::Green, &format!("{verb:>12}")));
+            eprintln!(
+                "{} {message}",
+                self.paint_err(Style::Green, &format!("{verb:>12}"))
+            );
         }
     }
     /// A warning on stderr.
