@@ -122,6 +122,13 @@ fn golden_statement_and_signature() {
         sig.to_bytes(),
         fs::read(format!("{FIXTURES}/signature.sig")).unwrap()
     );
+    // The OpenSSL-made fixture verifies against the fixture public key file.
+    let fixture = SignatureFile::parse(&fs::read(format!("{FIXTURES}/signature.sig")).unwrap());
+    let mut trust = TrustedKeys::new();
+    trust
+        .add_file(Path::new(&format!("{FIXTURES}/seed0-31.pub")))
+        .unwrap();
+    assert!(verify_signature_file(&fixture.unwrap(), &trust).is_ok());
 }
 
 #[test]
