@@ -579,3 +579,39 @@ fn keygen_stores_the_name() {
         Err(KeyError::InvalidName(_))
     ));
 }
+
+// ---- robustness -----------------------------------------------------------------------
+
+#[test]
+fn parsers_never_panic_on_garbage() {
+    // A small xorshift generator: deterministic, no extra dependency.
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let good_sig = fs::read(format!("{FIXTURES}/signature.sig")).unwrap();
+    let good_pem = fs::read(format!("{FIXTURES}/seed0-31.pem")).unwrap();
+    let good_pub = fs::read(format!("{FIXTURES}/seed0-31.pub")).unwrap();
+    for round in 0..2000 {
+        let base = [&good_sig, &good_pem, &good_pub][round % 3];
+        let mut input = base.clone();
+        for _ in 0..(next() % 4 + 1) {
+            let i = (next() as usize) % input.len();
+            match next() % 3 {
+                0 => input[i] = next() as u8,
+                1 => input.truncate(i),
+                _ => input.insert(i, next() as u8),
+            }
+            if input.is_empty() {
+                break;
+            }
+        }
+        let _ = Statement::parse(&input);
+        let _ = SignatureFile::parse(&input);
+        let _ = read_secret_key(&input);
+        let _ = read_public_key(&input);
+    }
+}
