@@ -23,13 +23,14 @@ pub mod trust;
 pub mod verify;
 
 pub use keys::{
-    key_id, read_public_key, read_public_key_file, read_secret_key, read_secret_key_file,
-    write_keypair, write_keypair_with, KeyError, KeyPairInfo, PublicKey, SecretKey,
+    key_id, public_key_path, read_public_key, read_public_key_file, read_secret_key,
+    read_secret_key_file, write_keypair, write_keypair_with, KeyError, KeyPairInfo, PublicKey,
+    SecretKey,
 };
 pub use sigfile::{SigFileError, SignatureFile, MAX_SIGNATURE_FILE_LEN, SIGNATURE_MEMBER};
 pub use sign::{sign_statement, SignError};
 pub use statement::{format_signed_at, Statement, StatementError};
-pub use trust::{SkippedEntry, TrustError, TrustedKey, TrustedKeys};
+pub use trust::{SkipReason, SkippedEntry, TrustError, TrustedKey, TrustedKeys};
 pub use verify::{
     check_members, report, verify_signature_file, Invalid, ManifestFacts, Outcome, Report,
     VerifiedStatement, VerifyError,
