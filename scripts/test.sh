@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs every test of expert-cli, preparing what the tests need first.
+# The same command runs on a developer machine and in CI (.ci/run calls it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Tools the tests drive for real: GNU tar, gzip, sha256sum (coreutils), openssl, python3.
+missing=""
+for tool in tar gzip sha256sum openssl python3; do
+  command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
+done
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && apt-get install -y -qq tar gzip coreutils openssl python3 >/dev/null
+  else
+    echo "error: missing tools:$missing (install them and run again)" >&2
+    exit 1
+  fi
+fi
+
+cargo fmt --all -- --check
+cargo clippy --all-targets --locked -- -D warnings
+cargo test --locked

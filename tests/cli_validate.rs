@@ -1,0 +1,335 @@
+//! `validate`, `migrate` and `schema` through the real binary: output formats, exit codes.
+
+mod common;
+use common::*;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn write_tmp(dir: &tempfile::TempDir, name: &str, text: &str) -> std::path::PathBuf {
+    let p = dir.path().join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn valid_manifest_exits_zero_with_summary() {
+    cmd()
+        .args(["validate"])
+        .arg(fixture("manifests/valid-v1.json"))
+        .assert()
+        .code(0)
+        .stderr(
+            predicate::str::contains("ok: ").and(predicate::str::contains(
+                "(schema 1.0): 0 errors, 0 warnings",
+            )),
+        );
+}
+
+#[test]
+fn text_output_names_file_line_column_code_pointer_and_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_tmp(
+        &dir,
+        "m.json",
+        &v2_with(
+            "\"learning_rate\": 5e-5,",
+            "\"learning_rate\": 0, \"learnig_rate\": 1,",
+        ),
+    );
+    let out = cmd()
+        .arg("validate")
+        .arg(&p)
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let shown = p.display().to_string();
+    assert!(text.contains(&format!("{shown}:58:24: error[E0204] /training/config/learning_rate: must be greater than 0 and at most 1, found `0`\n")), "{text}");
+    assert!(text.contains(&format!("{shown}:58:27: warning[W0201] /training/config/learnig_rate: unknown key `learnig_rate`\n  hint: did you mean `learning_rate`?\n")), "{text}");
+}
+
+#[test]
+fn strict_turns_warnings_into_failure() {
+    let p = fixture("manifests/valid-v2.json"); // has one unknown key
+    cmd().arg("validate").arg(&p).assert().code(0);
+    cmd()
+        .args(["validate", "--strict"])
+        .arg(&p)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("FAILED"));
+}
+
+#[test]
+fn several_paths_and_directories_in_one_call() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("manifest.json"),
+        read(&fixture("manifests/valid-v1.json")),
+    )
+    .unwrap();
+    let bad = write_tmp(&dir, "bad.json", "{\"name\": 1}");
+    let out = cmd()
+        .args(["validate", "--format", "json"])
+        .arg(dir.path())
+        .arg(fixture("manifests/valid-v2.json"))
+        .arg(&bad)
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["valid"], false);
+    let files = v["files"].as_array().unwrap();
+    assert_eq!(files.len(), 3);
+    assert_eq!(files[0]["kind"], "directory");
+    assert_eq!(files[0]["valid"], true);
+    assert_eq!(files[1]["schema_version"], "2.0");
+    assert_eq!(files[2]["valid"], false);
+    let d = &files[2]["diagnostics"][0];
+    for key in ["severity", "code", "pointer", "line", "column", "message"] {
+        assert!(d.get(key).is_some(), "diagnostic lacks {key}: {d}");
+    }
+}
+
+#[test]
+fn sarif_is_2_1_0_with_rules_and_locations() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_tmp(&dir, "m.json", &v2_with("\"r\": 8,", "\"r\": 0,"));
+    let out = cmd()
+        .args(["validate", "--format", "sarif"])
+        .arg(&p)
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    let run = &v["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "expert-cli");
+    let result = run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "E0204")
+        .unwrap();
+    assert_eq!(result["level"], "error");
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["region"]["startLine"],
+        18
+    );
+    let idx = result["ruleIndex"].as_u64().unwrap() as usize;
+    assert_eq!(run["tool"]["driver"]["rules"][idx]["id"], "E0204");
+}
+
+#[test]
+fn github_annotations() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_tmp(&dir, "m.json", &v2_with("\"r\": 8,", "\"r\": 0,"));
+    let out = cmd()
+        .args(["validate", "--format", "github"])
+        .arg(&p)
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains(&format!("::error file={},line=18,col=16,title=E0204::/base_models/0/adapters/0/r: must be between 1 and 256, found 0\n", p.display())), "{text}");
+    assert!(text.contains("::warning file="), "{text}");
+}
+
+#[test]
+fn sarif_and_github_are_only_for_validate() {
+    cmd()
+        .args(["--format", "github", "schema"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("only for `validate`"));
+}
+
+#[test]
+fn missing_path_is_an_io_error_with_the_path() {
+    cmd()
+        .args(["validate", "/nonexistent/m.json"])
+        .assert()
+        .code(7)
+        .stderr(predicate::str::contains(
+            "error: cannot read `/nonexistent/m.json`: no such file or folder",
+        ));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    cmd().arg("validate").assert().code(2);
+    cmd().args(["validate", "--bogus", "x"]).assert().code(2);
+}
+
+#[test]
+fn commands_not_built_yet_say_so() {
+    cmd()
+        .args(["train", "--dry-run"])
+        .assert()
+        .code(9)
+        .stderr(predicate::str::contains("`train` is not yet implemented"));
+}
+
+#[test]
+fn invalid_json_is_located_not_panicked() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_tmp(&dir, "m.json", "{\n  \"name\": \"x\",\n  # note\n}");
+    cmd()
+        .arg("validate")
+        .arg(&p)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            ":3:3: error[E0001] invalid JSON: expected a key in double quotes, found `#`",
+        ));
+}
+
+#[test]
+fn migrate_to_stdout_and_file() {
+    let v1 = fixture("manifests/valid-v1.json");
+    let out = cmd()
+        .args(["migrate", "--manifest"])
+        .arg(&v1)
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(
+        text,
+        String::from_utf8(read(&fixture("manifests/valid-v1.migrated.json"))).unwrap()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("v2.json");
+    cmd()
+        .args(["migrate", "--manifest"])
+        .arg(&v1)
+        .arg("--output")
+        .arg(&dest)
+        .assert()
+        .code(0);
+    cmd()
+        .arg("validate")
+        .arg(&dest)
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains(
+            "(schema 2.0): 0 errors, 0 warnings",
+        ));
+    // an existing output is kept unless --force
+    cmd()
+        .args(["migrate", "--manifest"])
+        .arg(&v1)
+        .arg("--output")
+        .arg(&dest)
+        .assert()
+        .code(6)
+        .stderr(predicate::str::contains("already exists"));
+    cmd()
+        .args(["migrate", "--force", "--manifest"])
+        .arg(&v1)
+        .arg("--output")
+        .arg(&dest)
+        .assert()
+        .code(0);
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temporary file left behind"
+    );
+    // a 2.0 manifest has nothing to migrate
+    cmd()
+        .args(["migrate", "--manifest"])
+        .arg(fixture("manifests/valid-v2.json"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("already schema 2.0"));
+}
+
+#[test]
+fn schema_matches_the_committed_copy() {
+    let out = cmd()
+        .arg("schema")
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let committed = read(&root().join("docs/expert-manifest.schema.json"));
+    assert!(out == committed, "docs/expert-manifest.schema.json is stale: run `expert-cli schema > docs/expert-manifest.schema.json`");
+}
+
+#[test]
+fn every_diagnostic_code_is_documented() {
+    let doc = String::from_utf8(read(&root().join("docs/EXPERT_FORMAT.md"))).unwrap();
+    for code in expert_cli::manifest::Code::ALL {
+        assert!(
+            doc.contains(&format!("| `{}` | {} |", code.as_str(), code.severity())),
+            "docs/EXPERT_FORMAT.md lacks {}",
+            code.as_str()
+        );
+    }
+}
+
+#[test]
+fn generated_schema_accepts_every_real_manifest() {
+    // Python's jsonschema is an independent implementation of draft-07.
+    let Some(corpus) = corpus() else { return };
+    let ok = std::process::Command::new("python3")
+        .args(["-c", "import jsonschema"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        eprintln!("skipped: python3 with jsonschema is not available");
+        return;
+    }
+    let script = r#"
+import glob, json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+v = jsonschema.Draft7Validator(schema)
+bad = [f for f in sorted(glob.glob(sys.argv[2] + '/expert-*.json')) if list(v.iter_errors(json.load(open(f, encoding='utf-8'))))]
+print(bad); sys.exit(1 if bad else 0)
+"#;
+    let st = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(root().join("docs/expert-manifest.schema.json"))
+        .arg(corpus.join("manifests/public"))
+        .status()
+        .unwrap();
+    assert!(st.success());
+}
+
+#[test]
+fn no_color_and_broken_pipe() {
+    // NO_COLOR is set by cmd(); --color always overrides it.
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_tmp(&dir, "m.json", "{}");
+    let out = cmd()
+        .args(["--color", "always", "validate"])
+        .arg(&p)
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    assert!(String::from_utf8(out).unwrap().contains("\x1b[1;31merror"));
+    let out = cmd()
+        .args(["validate"])
+        .arg(&p)
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    assert!(!String::from_utf8(out).unwrap().contains('\x1b'));
+}
