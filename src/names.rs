@@ -31,7 +31,9 @@ pub fn is_safe_component(s: &str) -> bool {
     !s.is_empty()
         && s != "."
         && s != ".."
-        && !s.chars().any(|c| c == '/' || c == '\\' || c.is_control() || c == ':')
+        && !s
+            .chars()
+            .any(|c| c == '/' || c == '\\' || c.is_control() || c == ':')
 }
 
 #[cfg(test)]
@@ -49,7 +51,11 @@ mod tests {
     #[test]
     fn package_name_matches_the_seed_example() {
         assert_eq!(
-            package_file_name("expert-neo4j", "F:/Node/hivellm/expert/models/Qwen3-0.6B", "0.0.1"),
+            package_file_name(
+                "expert-neo4j",
+                "F:/Node/hivellm/expert/models/Qwen3-0.6B",
+                "0.0.1"
+            ),
             "expert-neo4j-qwen306b.v0.0.1.expert"
         );
     }
