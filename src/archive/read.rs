@@ -552,13 +552,18 @@ pub fn scan<R: Read>(
             return Err(ReadError::BadTarHeader("header checksum mismatch".into()));
         }
         let typeflag = block[156];
-        let header_size = header
-            .size()
-            .map_err(|e| ReadError::BadTarHeader(format!("unreadable size field ({e})")))?;
+        // Parsed only for the entry types we accept: `tar` refuses the size of a non-GNU sparse
+        // header, which must be reported as an unsupported type instead.
+        let header_size = || {
+            header
+                .size()
+                .map_err(|e| ReadError::BadTarHeader(format!("unreadable size field ({e})")))
+        };
 
         // Extension headers describe the next entry.
         if matches!(typeflag, b'L' | b'K' | b'x' | b'g') {
             extensions += 1;
+            let header_size = header_size()?;
             if extensions > MAX_EXTENSIONS_IN_A_ROW {
                 return Err(ReadError::BadTarHeader(
                     "too many extension headers in a row".into(),
@@ -596,7 +601,7 @@ pub fn scan<R: Read>(
             .take()
             .or(long_name.take())
             .unwrap_or_else(|| header.path_bytes().into_owned());
-        let size = pax_size.take().unwrap_or(header_size);
+        let pax_size = pax_size.take();
         let path = match String::from_utf8(name) {
             Ok(p) => p,
             Err(e) => {
@@ -633,6 +638,10 @@ pub fn scan<R: Read>(
                 })
             }
         }
+        let size = match pax_size {
+            Some(size) => size,
+            None => header_size()?,
+        };
         if size > limits.max_member_size {
             return Err(ReadError::MemberTooLarge {
                 path,
