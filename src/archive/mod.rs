@@ -1,1 +1,34 @@
-//! Placeholder until its issue lands.
+//! The `.expert` package format: a deterministic, streaming writer and a hardened, streaming
+//! reader (SPEC §5, §6).
+//!
+//! A package is one gzip member holding a tar stream of regular files: `manifest.json` first,
+//! then the other members in byte order of their names. The layout, header fields, determinism
+//! rules, per-member compression and reader limits are specified in `docs/ARCHIVE_FORMAT.md`.
+//!
+//! - [`plan`](Member), [`sort_members`], [`write_members`]: the planned member list and writing it.
+//! - [`ArchiveWriter`]: the low-level incremental writer.
+//! - [`scan`]: the reader, bounded by [`Limits`].
+//! - [`AtomicFile`], [`check_output_free`]: temp file, fsync, rename; no clobbering without force.
+//! - [`sidecar_path`], [`write_sidecar`]: the `sha256sum`-format sidecar.
+//!
+//! This module owns the `tar`, `flate2` and `zlib-rs` dependencies: no other module uses them.
+//! Like the rest of the library it never prints, exits or reads the environment; the caller
+//! passes `SOURCE_DATE_EPOCH` in through [`WriteOptions::mtime`].
+
+mod atomic;
+mod gzip;
+mod name;
+mod plan;
+mod read;
+mod sidecar;
+mod write;
+
+pub use atomic::{check_output_free, AtomicError, AtomicFile};
+pub use name::{check_member_name, NameProblem, MAX_NAME_LEN};
+pub use plan::{
+    hash_file, sort_members, write_members, ContentKind, Member, PlanError, Source, WriteSummary,
+    WrittenMember, MANIFEST_NAME,
+};
+pub use read::{scan, Limits, MemberInfo, ReadError, Scanned};
+pub use sidecar::{sidecar_path, write_sidecar, SidecarError};
+pub use write::{ArchiveWriter, WriteError, WriteOptions, DEFAULT_LEVEL, DEFAULT_MTIME};
