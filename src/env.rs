@@ -4,7 +4,6 @@
 /// Set to anything to turn colour off (<https://no-color.org>).
 pub const NO_COLOR: &str = "NO_COLOR";
 /// Unix time used as the mtime of every package member, for reproducible builds.
-#[allow(dead_code)] // read by `package` (issue #3)
 pub const SOURCE_DATE_EPOCH: &str = "SOURCE_DATE_EPOCH";
 
 /// Every variable, with one line of documentation.

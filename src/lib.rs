@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod archive;
+pub mod clock;
 pub mod digest;
 pub mod manifest;
 pub mod names;

@@ -6,8 +6,8 @@ mod commands;
 mod env;
 mod error;
 mod exit;
+mod interrupt;
 mod render;
-mod write;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -27,6 +27,7 @@ fn main() -> ExitCode {
     };
     let no_color = std::env::var_os(env::NO_COLOR).is_some_and(|v| !v.is_empty());
     let ui = render::Ui::new(&cli.global, no_color);
+    interrupt::install();
     match commands::run(cli, &ui) {
         Ok(status) => status.into(),
         Err(err) => {

@@ -142,6 +142,12 @@ impl AtomicFile {
         &self.target
     }
 
+    /// Where the data is written until [`commit`](Self::commit) (so a signal handler can
+    /// remove it).
+    pub fn temp_path(&self) -> &Path {
+        self.temp.path()
+    }
+
     /// The open temporary file.
     pub fn file_mut(&mut self) -> &mut File {
         self.temp.as_file_mut()

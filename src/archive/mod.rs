@@ -9,6 +9,7 @@
 //! - [`ArchiveWriter`]: the low-level incremental writer.
 //! - [`scan`]: the reader, bounded by [`Limits`].
 //! - [`AtomicFile`], [`check_output_free`]: temp file, fsync, rename; no clobbering without force.
+//! - [`expert`]: what goes into a package for one base model (used by `package`).
 //! - [`sidecar_path`], [`write_sidecar`]: the `sha256sum`-format sidecar.
 //!
 //! This module owns the `tar`, `flate2` and `zlib-rs` dependencies: no other module uses them.
@@ -16,7 +17,9 @@
 //! passes `SOURCE_DATE_EPOCH` in through [`WriteOptions::mtime`].
 
 mod atomic;
+pub mod expert;
 mod gzip;
+pub mod inspect;
 mod name;
 mod plan;
 mod read;

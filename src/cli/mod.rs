@@ -114,8 +114,8 @@ pub struct PackageArgs {
     /// Print what would be packed (path, size, SHA-256) and write nothing.
     #[arg(long)]
     pub list_contents: bool,
-    /// gzip level for text members, 0-9.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=9), default_value_t = 6)]
+    /// zlib level for text members (1-9); weights are always entropy-coded only.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=9), default_value_t = 6)]
     pub compression_level: u32,
 }
 

@@ -38,7 +38,7 @@ pub fn run(args: MigrateArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
     match &args.output {
         None => ui.out(&text),
         Some(out) => {
-            crate::write::write_file(out, text.as_bytes(), args.force)?;
+            super::write_atomically(out, text.as_bytes(), args.force)?;
             ui.status(
                 "Migrated",
                 &format!(

@@ -1,6 +1,7 @@
 //! One match over the commands; each command file holds that command's whole story.
 
 mod migrate;
+mod package;
 mod schema;
 mod validate;
 
@@ -8,6 +9,7 @@ use crate::cli::{Cli, Command, Format};
 use crate::error::CliError;
 use crate::exit::ExitStatus;
 use crate::render::Ui;
+use expert_cli::archive::AtomicFile;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli, ui: &Ui) -> Result<ExitStatus, CliError> {
@@ -23,7 +25,7 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<ExitStatus, CliError> {
         Command::Validate(args) => validate::run(args, ui),
         Command::Migrate(args) => migrate::run(args, ui),
         Command::Schema => schema::run(ui),
-        Command::Package(_) => not_yet("package"),
+        Command::Package(args) => package::run(args, ui),
         Command::Keygen(_) => not_yet("keygen"),
         Command::Sign(_) => not_yet("sign"),
         Command::Verify(_) => not_yet("verify"),
@@ -37,4 +39,60 @@ fn not_yet(name: &str) -> Result<ExitStatus, CliError> {
         format!("`{name}` is not yet implemented in this version"),
     )
     .hint("see CHANGELOG.md for what this version does"))
+}
+
+/// Prints a manifest's warnings on stderr (commands other than `validate` keep going).
+fn print_warnings(
+    ui: &Ui,
+    path: &std::path::Path,
+    diagnostics: &expert_cli::manifest::Diagnostics,
+) {
+    if ui.quiet {
+        return;
+    }
+    for d in &diagnostics.0 {
+        if d.severity == expert_cli::manifest::Severity::Warning {
+            eprint!(
+                "{}",
+                crate::render::diagnostics::text_line(ui, &path.display().to_string(), d)
+            );
+        }
+    }
+}
+
+/// The folder a manifest lives in: the expert folder its paths are relative to.
+fn folder_of(manifest: &std::path::Path) -> std::path::PathBuf {
+    match manifest.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => std::path::PathBuf::from("."),
+    }
+}
+
+/// `SOURCE_DATE_EPOCH`, or the archive default, for member mtimes and `created_at`.
+fn source_date_epoch() -> Result<u64, CliError> {
+    match std::env::var(crate::env::SOURCE_DATE_EPOCH) {
+        Err(_) => Ok(expert_cli::archive::DEFAULT_MTIME),
+        Ok(v) => v.trim().parse::<u64>().map_err(|_| {
+            CliError::new(
+                ExitStatus::Usage,
+                format!("SOURCE_DATE_EPOCH `{v}` is not a number of seconds"),
+            )
+            .hint("set it to a Unix time such as 1700000000, or unset it")
+        }),
+    }
+}
+
+/// Writes a small file (a migrated manifest) through [`AtomicFile`]: nothing half-written, and
+/// an existing file is kept unless `force`.
+fn write_atomically(path: &std::path::Path, bytes: &[u8], force: bool) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut file = AtomicFile::create(path, force).map_err(package::atomic_error)?;
+    crate::interrupt::guard(file.temp_path());
+    let temp = file.temp_path().to_owned();
+    let result = file
+        .write_all(bytes)
+        .map_err(|e| CliError::io("write", path, &e))
+        .and_then(|_| file.commit().map_err(package::atomic_error));
+    crate::interrupt::forget(&temp);
+    result
 }

@@ -6,6 +6,7 @@ use crate::error::CliError;
 use crate::exit::ExitStatus;
 use crate::render::diagnostics::{render, FileReport};
 use crate::render::Ui;
+use expert_cli::archive::{inspect, Limits};
 use expert_cli::manifest::{self, Code, Diagnostic, Diagnostics, LoadError, Role, Severity};
 use std::path::Path;
 
@@ -32,19 +33,31 @@ fn validate_path(path: &Path) -> Result<FileReport, CliError> {
         .is_some_and(|e| e.eq_ignore_ascii_case("expert"));
     if meta.is_dir() {
         let file = path.join("manifest.json");
+        if std::fs::symlink_metadata(&file).is_err() {
+            return Err(CliError::new(
+                ExitStatus::Invalid,
+                format!("`{}` has no manifest.json", path.display()),
+            )
+            .hint("pass the expert folder, the manifest file or a .expert package"));
+        }
+        let (checked, schema) = inspect::inspect_folder(&file);
         return Ok(FileReport {
+            path: file.display().to_string(),
             kind: "directory",
-            ..manifest_report(&file)?
+            schema,
+            diagnostics: checked.diagnostics,
         });
     }
     if is_package {
-        return Err(CliError::new(
-            ExitStatus::NotImplemented,
-            format!(
-                "`{}`: validating .expert packages is not yet implemented",
-                path.display()
-            ),
-        ));
+        let file = std::fs::File::open(path).map_err(|e| CliError::io("read", path, &e))?;
+        let report = inspect::inspect_package(std::io::BufReader::new(file), &Limits::default());
+        let schema = report.manifest.as_ref().map(|m| m.schema.as_str());
+        return Ok(FileReport {
+            path: path.display().to_string(),
+            kind: "package",
+            schema,
+            diagnostics: report.diagnostics,
+        });
     }
     manifest_report(path)
 }

@@ -81,9 +81,12 @@ codes! {
     UnsafePath = "E0501", Error, "a path is absolute, leaves the expert folder, or is not portable";
     DatasetSource = "E0601", Error, "`training.dataset` names no `path`, `tasks` or `generation`";
     GeneratedIntegrity = "W0601", Warning, "the author's manifest has an `integrity` section, which packaging replaces";
+    UnreadablePackage = "E0700", Error, "the package cannot be read safely (corrupt, truncated or hostile)";
     PackageMember = "E0701", Error, "a member the manifest needs is missing from the package or folder";
     PackageDigest = "E0702", Error, "a member's size or SHA-256 differs from what the manifest says";
     PackageIntegrity = "E0703", Error, "the packaged manifest's `integrity` does not match the members";
+    NoIntegrity = "W0701", Warning, "the packaged manifest has no `integrity` section";
+    AdapterNotYet = "N0701", Note, "an expert folder has no adapter for a base model yet";
 }
 
 impl fmt::Display for Code {

@@ -2,6 +2,7 @@
 //! under `NO_COLOR`. A closed stdout (`| head`) ends the run quietly.
 
 pub mod diagnostics;
+pub mod progress;
 
 use crate::cli::{ColorChoice, Format, GlobalArgs};
 use std::io::{IsTerminal, Write};
@@ -31,7 +32,6 @@ pub enum Style {
     Green,
 }
 
-#[allow(dead_code)] // progress and warnings are used by `package` (issue #3)
 impl Ui {
     /// The UI for `args` and the given value of `NO_COLOR`.
     pub fn new(args: &GlobalArgs, no_color: bool) -> Self {
@@ -90,12 +90,6 @@ impl Ui {
                 "{} {message}",
                 self.paint_err(Style::Green, &format!("{verb:>12}"))
             );
-        }
-    }
-    /// A warning on stderr.
-    pub fn warn(&self, message: &str) {
-        if !self.quiet {
-            eprintln!("{}: {message}", self.paint_err(Style::Yellow, "warning"));
         }
     }
     /// A note on stderr (only with --verbose).

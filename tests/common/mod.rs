@@ -55,3 +55,83 @@ pub fn v1_with(from: &str, to: &str) -> String {
     );
     text.replacen(from, to, 1)
 }
+
+/// Deterministic weight-like bytes (not random: a repeating ramp with noise).
+pub fn weight_bytes(n: usize, seed: u8) -> Vec<u8> {
+    let mut x: u32 = 0x9e37_79b9 ^ u32::from(seed);
+    (0..n)
+        .map(|i| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            if i % 2 == 0 {
+                (x & 0x0f) as u8
+            } else {
+                0x3c | (x as u8 & 0x01)
+            }
+        })
+        .collect()
+}
+
+/// An expert folder: `manifest.json` with `manifest`, and for each slug an adapter in
+/// `weights/<slug>/`.
+pub fn make_expert(dir: &Path, manifest: &str, slugs: &[&str]) {
+    std::fs::write(dir.join("manifest.json"), manifest).unwrap();
+    for (i, slug) in slugs.iter().enumerate() {
+        let w = dir.join("weights").join(slug);
+        std::fs::create_dir_all(&w).unwrap();
+        std::fs::write(
+            w.join("adapter_model.safetensors"),
+            weight_bytes(200_000 + i * 1000, i as u8),
+        )
+        .unwrap();
+        std::fs::write(
+            w.join("adapter_config.json"),
+            format!("{{\"peft_type\": \"LORA\", \"r\": {}}}\n", 8 * (i + 1)),
+        )
+        .unwrap();
+        std::fs::write(
+            w.join("tokenizer.json"),
+            "{\"model\": {\"type\": \"BPE\"}}\n",
+        )
+        .unwrap();
+        std::fs::write(w.join("training_args.bin"), b"\x80\x04pickle").unwrap();
+    }
+    std::fs::write(dir.join("README.md"), "# sample expert\n").unwrap();
+    std::fs::write(dir.join("LICENSE"), "MIT\n").unwrap();
+}
+
+/// Runs `tar -tzf` on a package and returns the member names.
+pub fn tar_list(pkg: &Path) -> Vec<String> {
+    let out = std::process::Command::new("tar")
+        .arg("-tzf")
+        .arg(pkg)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// One member of a package, via GNU tar.
+pub fn tar_member(pkg: &Path, name: &str) -> Vec<u8> {
+    let out = std::process::Command::new("tar")
+        .arg("-xzOf")
+        .arg(pkg)
+        .arg(name)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}

@@ -1,0 +1,395 @@
+//! `validate` of what a manifest describes: a `.expert` package (read once, hardened) or an
+//! expert folder. Findings are [`Diagnostic`]s like the manifest's own, placed on the manifest
+//! line they concern where there is one.
+//!
+//! Checked: the adapter files every adapter type needs (`adapter_model.safetensors`,
+//! `adapter_config.json`), the sizes and digests the manifest gives for the adapter, the files
+//! the manifest names (grammar, soft prompts), and for packages the `integrity` section against
+//! the members actually present.
+
+use super::expert::{self, ADAPTER_LOOKUP};
+use super::read::{scan, Limits, MemberInfo, ReadError};
+use super::MANIFEST_NAME;
+use crate::manifest::check::Sink;
+use crate::manifest::{
+    check_bytes, Checked, Code, Diagnostic, Diagnostics, Manifest, Role, Severity,
+};
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+
+/// The member that holds a package's signature (`signing` writes it).
+pub const SIGNATURE_MEMBER: &str = "signature.sig";
+
+/// What validating a package found.
+#[derive(Debug)]
+pub struct PackageReport {
+    /// Findings about the packaged manifest and the members.
+    pub diagnostics: Diagnostics,
+    /// The packaged manifest, when it is valid.
+    pub manifest: Option<Manifest>,
+    /// Every member, in archive order (empty when the archive was refused).
+    pub members: Vec<MemberInfo>,
+}
+
+fn top(code: Code, message: String, hint: Option<&str>) -> Diagnostic {
+    Diagnostic {
+        severity: code.severity(),
+        code,
+        pointer: String::new(),
+        line: 1,
+        column: 1,
+        message,
+        hint: hint.map(str::to_owned),
+    }
+}
+
+/// Reads a package once and checks it.
+pub fn inspect_package<R: Read>(input: R, limits: &Limits) -> PackageReport {
+    let keep = |p: &str| p == MANIFEST_NAME;
+    let scanned = match scan(input, limits, &keep) {
+        Ok(s) => s,
+        Err(e) => {
+            let d = top(
+                Code::UnreadablePackage,
+                format!("the package is refused: {e}"),
+                Some(read_hint(&e)),
+            );
+            return PackageReport {
+                diagnostics: Diagnostics(vec![d]),
+                manifest: None,
+                members: Vec::new(),
+            };
+        }
+    };
+    let Some(bytes) = scanned.kept.get(MANIFEST_NAME) else {
+        let d = top(
+            Code::PackageMember,
+            "the package has no manifest.json".to_owned(),
+            Some("package it with `expert-cli package`"),
+        );
+        return PackageReport {
+            diagnostics: Diagnostics(vec![d]),
+            manifest: None,
+            members: scanned.members,
+        };
+    };
+    let Checked {
+        mut diagnostics,
+        manifest,
+    } = check_bytes(bytes, Role::Packaged);
+    if let Some(m) = &manifest {
+        let mut sink = Sink::new(&m.source);
+        let actual: BTreeMap<&str, &MemberInfo> = scanned
+            .members
+            .iter()
+            .map(|mi| (mi.path.as_str(), mi))
+            .collect();
+        if m.base_models.len() > 1 {
+            sink.at(
+                Code::PackageMember,
+                "/base_models",
+                m.root().get("base_models").unwrap_or(m.root()),
+                format!(
+                    "the packaged manifest lists {} base models; a package is for one",
+                    m.base_models.len()
+                ),
+                Some("package it with `expert-cli package --model …`".to_owned()),
+            );
+        }
+        for name in ["adapter_model.safetensors", "adapter_config.json"] {
+            if !actual.contains_key(name) {
+                sink.at(
+                    Code::PackageMember,
+                    "",
+                    m.root(),
+                    format!("the package has no {name}"),
+                    Some("every adapter type needs it; package it again".to_owned()),
+                );
+            }
+        }
+        if let Some(model) = m.base_models.first() {
+            check_adapter_facts(
+                &mut sink,
+                m,
+                model,
+                actual
+                    .get("adapter_model.safetensors")
+                    .map(|mi| (mi.size, mi.sha256.as_str())),
+            );
+        }
+        for (pointer, rel) in named_files(m) {
+            if !actual.contains_key(rel.as_str()) {
+                let node = m.root().pointer(&pointer).unwrap_or(m.root());
+                sink.at(
+                    Code::PackageMember,
+                    &pointer,
+                    node,
+                    format!("`{rel}` is named by the manifest but not in the package"),
+                    None,
+                );
+            }
+        }
+        check_integrity(&mut sink, m, &scanned.members);
+        diagnostics.0.extend(sink.found);
+        diagnostics.sort();
+    }
+    let manifest = manifest.filter(|_| !diagnostics.fails(false));
+    PackageReport {
+        diagnostics,
+        manifest,
+        members: scanned.members,
+    }
+}
+
+fn read_hint(e: &ReadError) -> &'static str {
+    match e {
+        ReadError::Truncated(_) => "the file is incomplete: download or copy it again",
+        _ => "do not install it; ask its publisher for a package made by `expert-cli package`",
+    }
+}
+
+fn named_files(m: &Manifest) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = m
+        .soft_prompt_paths()
+        .into_iter()
+        .map(|(p, rel)| (p, rel.trim_start_matches("./").to_owned()))
+        .collect();
+    if let Some(g) = m.grammar_file() {
+        v.push((
+            "/training/decoding/grammar_file".to_owned(),
+            g.trim_start_matches("./").to_owned(),
+        ));
+    }
+    v
+}
+
+/// The adapter's `size_bytes` and `sha256` (when given) against the real file.
+fn check_adapter_facts(
+    sink: &mut Sink<'_>,
+    m: &Manifest,
+    model: &crate::manifest::BaseModel,
+    actual: Option<(u64, &str)>,
+) {
+    let Some((size, sha)) = actual else { return };
+    for a in &model.adapters {
+        if let Some(want) = a.size_bytes {
+            if want != size {
+                let node = m
+                    .root()
+                    .pointer(&format!("{}/size_bytes", a.pointer))
+                    .unwrap_or(m.root());
+                sink.at(
+                    Code::PackageDigest,
+                    &format!("{}/size_bytes", a.pointer),
+                    node,
+                    format!("adapter_model.safetensors is {size} bytes, the manifest says {want}"),
+                    Some(format!("set size_bytes to {size}, or 0 when unknown")),
+                );
+            }
+        }
+        if let Some(want) = &a.sha256 {
+            if !want.eq_ignore_ascii_case(sha) {
+                let node = m
+                    .root()
+                    .pointer(&format!("{}/sha256", a.pointer))
+                    .unwrap_or(m.root());
+                sink.at(
+                    Code::PackageDigest,
+                    &format!("{}/sha256", a.pointer),
+                    node,
+                    format!(
+                        "adapter_model.safetensors has SHA-256 {sha}, the manifest says {want}"
+                    ),
+                    Some("set sha256 to the file's digest, or \"\" when unknown".to_owned()),
+                );
+            }
+        }
+    }
+}
+
+/// `integrity.files` must list every member but `manifest.json` and `signature.sig`, with
+/// the right digest.
+fn check_integrity(sink: &mut Sink<'_>, m: &Manifest, members: &[MemberInfo]) {
+    let root = m.root();
+    let Some(integrity) = root.get_non_null("integrity") else {
+        sink.at(
+            Code::NoIntegrity,
+            "/integrity",
+            root,
+            "the packaged manifest has no `integrity` section (made by another tool?)".to_owned(),
+            Some("package it again with `expert-cli package` to record member digests".to_owned()),
+        );
+        return;
+    };
+    let Some(files) = integrity.get("files").filter(|f| f.as_object().is_some()) else {
+        sink.at(
+            Code::PackageIntegrity,
+            "/integrity/files",
+            integrity,
+            "`integrity.files` is missing".to_owned(),
+            None,
+        );
+        return;
+    };
+    for mi in members {
+        if mi.path == MANIFEST_NAME || mi.path == SIGNATURE_MEMBER {
+            continue;
+        }
+        let pointer = format!(
+            "/integrity/files/{}",
+            crate::manifest::source::escape_token(&mi.path)
+        );
+        match files.get(&mi.path).and_then(|n| n.as_str()) {
+            None => sink.at(
+                Code::PackageIntegrity,
+                &pointer,
+                files,
+                format!("member `{}` is not listed in `integrity.files`", mi.path),
+                None,
+            ),
+            Some(want) if !want.eq_ignore_ascii_case(&mi.sha256) => sink.at(
+                Code::PackageIntegrity,
+                &pointer,
+                files.get(&mi.path).unwrap_or(files),
+                format!(
+                    "member `{}` has SHA-256 {}, `integrity.files` says {want}",
+                    mi.path, mi.sha256
+                ),
+                Some("the package was altered after packaging".to_owned()),
+            ),
+            Some(_) => {}
+        }
+    }
+    for member in files.as_object().unwrap_or(&[]) {
+        if !members.iter().any(|mi| mi.path == member.key) {
+            let pointer = format!(
+                "/integrity/files/{}",
+                crate::manifest::source::escape_token(&member.key)
+            );
+            sink.push(
+                Code::PackageIntegrity,
+                &pointer,
+                member.key_span.start,
+                format!(
+                    "`integrity.files` lists `{}`, which is not in the package",
+                    member.key
+                ),
+                Some("the package was altered after packaging".to_owned()),
+            );
+        }
+    }
+}
+
+/// Checks an expert folder: its manifest, and for each base model whose adapter is found
+/// (see [`ADAPTER_LOOKUP`]) the adapter files and their facts; files the manifest names.
+pub fn inspect_folder(manifest_path: &Path) -> (Checked, Option<&'static str>) {
+    let bytes = match crate::manifest::read(manifest_path) {
+        Ok(b) => b,
+        Err(e) => {
+            let d = top(Code::Syntax, e.to_string(), None);
+            return (
+                Checked {
+                    diagnostics: Diagnostics(vec![d]),
+                    manifest: None,
+                },
+                None,
+            );
+        }
+    };
+    let mut checked = check_bytes(&bytes, Role::Authored);
+    let Some(m) = &checked.manifest else {
+        return (checked, None);
+    };
+    let schema = Some(m.schema.as_str());
+    let root = match manifest_path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let mut sink = Sink::new(&m.source);
+    for model in &m.base_models {
+        let node = m.root().pointer(&model.pointer).unwrap_or(m.root());
+        match expert::find_adapter(model, &root, None) {
+            Ok(dir) => {
+                if !dir.join("adapter_config.json").is_file() {
+                    sink.at(
+                        Code::PackageMember,
+                        &model.pointer,
+                        node,
+                        format!(
+                            "`{}` has adapter_model.safetensors but no adapter_config.json",
+                            dir.display()
+                        ),
+                        None,
+                    );
+                }
+                let file = dir.join("adapter_model.safetensors");
+                match super::hash_file(&file) {
+                    Ok((sha, size)) => check_adapter_facts(&mut sink, m, model, Some((size, &sha))),
+                    Err(e) => sink.at(
+                        Code::PackageMember,
+                        &model.pointer,
+                        node,
+                        e.to_string(),
+                        None,
+                    ),
+                }
+            }
+            Err(expert::PackageError::NoAdapter { tried, .. }) => sink.at(
+                Code::AdapterNotYet,
+                &model.pointer,
+                node,
+                format!(
+                    "no adapter yet for `{}` (looked in {})",
+                    model.name,
+                    tried
+                        .iter()
+                        .map(|p| format!("`{}`", p.display()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                Some(format!(
+                    "train it with `expert-cli train --model {}`; lookup order: {ADAPTER_LOOKUP}",
+                    model.slug
+                )),
+            ),
+            Err(e) => sink.at(
+                Code::PackageMember,
+                &model.pointer,
+                node,
+                e.to_string(),
+                None,
+            ),
+        }
+    }
+    for (pointer, rel) in named_files(m) {
+        let p = root.join(&rel);
+        if std::fs::symlink_metadata(&p)
+            .map(|md| !md.is_file())
+            .unwrap_or(true)
+        {
+            let node = m.root().pointer(&pointer).unwrap_or(m.root());
+            sink.at(
+                Code::PackageMember,
+                &pointer,
+                node,
+                format!(
+                    "`{}` is named by the manifest but is not a regular file",
+                    p.display()
+                ),
+                None,
+            );
+        }
+    }
+    checked.diagnostics.0.extend(sink.found);
+    checked.diagnostics.sort();
+    if checked
+        .diagnostics
+        .0
+        .iter()
+        .any(|d| d.severity == Severity::Error)
+    {
+        checked.manifest = None;
+    }
+    (checked, schema)
+}
