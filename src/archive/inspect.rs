@@ -19,6 +19,7 @@ use std::io::Read;
 use std::path::Path;
 
 /// The member that holds a package's signature (`signing` writes it).
+/// The member that holds a package's signature (the `signing` module writes it).
 pub const SIGNATURE_MEMBER: &str = "signature.sig";
 
 /// What validating a package found.
@@ -30,6 +31,10 @@ pub struct PackageReport {
     pub manifest: Option<Manifest>,
     /// Every member, in archive order (empty when the archive was refused).
     pub members: Vec<MemberInfo>,
+    /// The bytes of `signature.sig`, when the package has one.
+    pub signature: Option<Vec<u8>>,
+    /// False when the archive itself was refused (corrupt, truncated, hostile).
+    pub readable: bool,
 }
 
 fn top(code: Code, message: String, hint: Option<&str>) -> Diagnostic {
@@ -44,10 +49,10 @@ fn top(code: Code, message: String, hint: Option<&str>) -> Diagnostic {
     }
 }
 
-/// Reads a package once and checks it.
+/// Reads a package once (keeping `manifest.json` and `signature.sig`) and checks it.
 pub fn inspect_package<R: Read>(input: R, limits: &Limits) -> PackageReport {
-    let keep = |p: &str| p == MANIFEST_NAME;
-    let scanned = match scan(input, limits, &keep) {
+    let keep = |p: &str| p == MANIFEST_NAME || p == SIGNATURE_MEMBER;
+    let mut scanned = match scan(input, limits, &keep) {
         Ok(s) => s,
         Err(e) => {
             let d = top(
@@ -59,9 +64,12 @@ pub fn inspect_package<R: Read>(input: R, limits: &Limits) -> PackageReport {
                 diagnostics: Diagnostics(vec![d]),
                 manifest: None,
                 members: Vec::new(),
+                signature: None,
+                readable: false,
             };
         }
     };
+    let signature = scanned.kept.remove(SIGNATURE_MEMBER);
     let Some(bytes) = scanned.kept.get(MANIFEST_NAME) else {
         let d = top(
             Code::PackageMember,
@@ -72,6 +80,8 @@ pub fn inspect_package<R: Read>(input: R, limits: &Limits) -> PackageReport {
             diagnostics: Diagnostics(vec![d]),
             manifest: None,
             members: scanned.members,
+            signature,
+            readable: true,
         };
     };
     let Checked {
@@ -139,6 +149,8 @@ pub fn inspect_package<R: Read>(input: R, limits: &Limits) -> PackageReport {
         diagnostics,
         manifest,
         members: scanned.members,
+        signature,
+        readable: true,
     }
 }
 

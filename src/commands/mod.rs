@@ -1,9 +1,11 @@
 //! One match over the commands; each command file holds that command's whole story.
 
+mod keygen;
 mod migrate;
 mod package;
 mod schema;
 mod validate;
+mod verify;
 
 use crate::cli::{Cli, Command, Format};
 use crate::error::CliError;
@@ -26,9 +28,9 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<ExitStatus, CliError> {
         Command::Migrate(args) => migrate::run(args, ui),
         Command::Schema => schema::run(ui),
         Command::Package(args) => package::run(args, ui),
-        Command::Keygen(_) => not_yet("keygen"),
+        Command::Keygen(args) => keygen::run(args, ui),
         Command::Sign(_) => not_yet("sign"),
-        Command::Verify(_) => not_yet("verify"),
+        Command::Verify(args) => verify::run(args, ui),
         Command::Train(_) => not_yet("train"),
     }
 }

@@ -30,7 +30,7 @@ use thiserror::Error;
 pub const STATEMENT_HEADER: &str = "expert-cli signed statement v1";
 
 /// The archive member that holds the signature; it can never be listed in a statement.
-pub const RESERVED_MEMBER: &str = "signature.sig";
+pub const RESERVED_MEMBER: &str = crate::archive::inspect::SIGNATURE_MEMBER;
 
 /// Upper bound on a statement's size in bytes (the whole `signature.sig` is bounded too).
 pub const MAX_STATEMENT_LEN: usize = 1024 * 1024;
