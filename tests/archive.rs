@@ -6,8 +6,8 @@ use std::path::Path;
 use std::process::Command;
 
 use expert_cli::archive::{
-    scan, sort_members, write_members, ArchiveWriter, ContentKind, Limits, Member, ReadError,
-    WriteOptions,
+    scan, sort_members, visit, write_members, ArchiveWriter, ContentKind, Limits, Member,
+    MemberHead, MemberInfo, ReadError, VisitError, WriteError, WriteOptions,
 };
 use expert_cli::progress::NoProgress;
 
@@ -587,6 +587,234 @@ fn writer_refuses_what_the_reader_would_refuse() {
             "{bad}"
         );
     }
+}
+
+// ---- visit: the streaming reader ---------------------------------------------------------
+
+/// Visits `bytes`, recording the heads the callback saw; the callback itself reads nothing.
+fn visit_heads(
+    bytes: &[u8],
+    limits: &Limits,
+) -> (Vec<MemberHead>, Result<Vec<MemberInfo>, ReadError>) {
+    let mut heads = Vec::new();
+    let r = visit(bytes, limits, &mut |h, _| {
+        heads.push(h.clone());
+        Ok::<(), std::io::Error>(())
+    });
+    let r = r.map_err(|e| match e {
+        VisitError::Read(e) => e,
+        other => panic!("unexpected callback error: {other}"),
+    });
+    (heads, r)
+}
+
+#[test]
+fn visit_streams_a_20_mib_member_into_a_new_archive() {
+    // What `sign` does: copy every member except `signature.sig` into a new archive.
+    let weights = bf16_like(20 << 20, 3);
+    let mut members = vec![
+        Member::from_bytes("manifest.json", b"{\"name\": \"expert-x\"}\n".to_vec()),
+        Member::from_bytes("adapter_model.safetensors", weights.clone()),
+        Member::from_bytes("signature.sig", b"old signature\n".to_vec()),
+        Member::from_bytes("tokenizer.json", b"{\"vocab\": {}}\n".repeat(100)),
+    ];
+    sort_members(&mut members);
+    let original = package(&members);
+
+    let mut writer = ArchiveWriter::new(Vec::new(), opts()).unwrap();
+    let mut copied = Vec::new();
+    let infos = visit(&original[..], &Limits::default(), &mut |head, data| {
+        if head.path == "signature.sig" {
+            return Ok(()); // skipped unread: still hashed below
+        }
+        let kind = ContentKind::for_path(&head.path);
+        let sha = writer.append(&head.path, head.size, data, kind)?;
+        copied.push((head.path.clone(), head.size, sha));
+        Ok::<(), WriteError>(())
+    })
+    .unwrap();
+    let copy = writer.finish().unwrap();
+
+    // `visit` reports every member, the skipped one included, with the digest of its bytes.
+    let want: Vec<(String, u64, String)> = members
+        .iter()
+        .map(|m| match &m.source {
+            expert_cli::archive::Source::Bytes(b) => (
+                m.path.clone(),
+                b.len() as u64,
+                expert_cli::digest::sha256_hex(b),
+            ),
+            other => panic!("unexpected source {other:?}"),
+        })
+        .collect();
+    let got: Vec<(String, u64, String)> = infos
+        .iter()
+        .map(|m| (m.path.clone(), m.size, m.sha256.clone()))
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(
+        infos,
+        scan(&original[..], &Limits::default(), &|_| false)
+            .unwrap()
+            .members
+    );
+
+    // The copy holds the same members, minus the signature, with the same digests.
+    let want_copy: Vec<(String, u64, String)> = want
+        .into_iter()
+        .filter(|m| m.0 != "signature.sig")
+        .collect();
+    assert_eq!(copied, want_copy);
+    let rescanned: Vec<(String, u64, String)> = scan(&copy[..], &Limits::default(), &|_| false)
+        .unwrap()
+        .members
+        .into_iter()
+        .map(|m| (m.path, m.size, m.sha256))
+        .collect();
+    assert_eq!(rescanned, want_copy);
+}
+
+#[test]
+fn visit_hashes_what_the_callback_leaves_unread() {
+    let data = bf16_like(300_000, 5);
+    let mut members = vec![
+        Member::from_bytes("manifest.json", b"{}\n".to_vec()),
+        Member::from_bytes("w.bin", data.clone()),
+    ];
+    sort_members(&mut members);
+    let bytes = package(&members);
+    let mut first = Vec::new();
+    let infos = visit(&bytes[..], &Limits::default(), &mut |h, d| {
+        if h.path == "w.bin" {
+            // Read a little, then stop.
+            let mut buf = [0u8; 1000];
+            d.read_exact(&mut buf)?;
+            first.extend_from_slice(&buf);
+        }
+        Ok::<(), std::io::Error>(())
+    })
+    .unwrap();
+    assert_eq!(first, data[..1000]);
+    assert_eq!(infos[1].sha256, expert_cli::digest::sha256_hex(&data));
+    assert_eq!(infos[1].size, data.len() as u64);
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the callback gave up")]
+struct GaveUp;
+
+#[test]
+fn visit_propagates_callback_errors_and_stops() {
+    let bytes = gz(&tar_bytes(&[
+        raw("a", b"1"),
+        raw("b", b"2"),
+        raw("c", b"3"),
+    ]));
+    let mut calls = Vec::new();
+    let e = visit(&bytes[..], &Limits::default(), &mut |h, _| {
+        calls.push(h.path.clone());
+        if h.path == "b" {
+            Err(GaveUp)
+        } else {
+            Ok(())
+        }
+    })
+    .unwrap_err();
+    assert!(
+        matches!(e, VisitError::Member { ref path, source: GaveUp } if path == "b"),
+        "{e}"
+    );
+    assert_eq!(
+        e.to_string(),
+        "processing member `b` failed: the callback gave up"
+    );
+    assert_eq!(calls, ["a", "b"]);
+}
+
+#[test]
+fn visit_reports_a_truncated_member_even_if_the_callback_hides_it() {
+    let big = vec![7u8; 100_000];
+    let tar = tar_bytes(&[raw("a.bin", Box::leak(big.into_boxed_slice()))]);
+    let cut = gz(&tar[..512 + 50_000]);
+    // The callback swallows its read error and returns Ok; or returns its own error instead.
+    for swallow in [true, false] {
+        let e = visit(&cut[..], &Limits::default(), &mut |_, d| {
+            let r = std::io::copy(d, &mut std::io::sink());
+            match r {
+                Err(_) if swallow => Ok(()),
+                Err(_) => Err(GaveUp),
+                Ok(n) => panic!("read {n} bytes of a truncated member without error"),
+            }
+        })
+        .unwrap_err();
+        assert!(
+            matches!(e, VisitError::Read(ReadError::Truncated(_))),
+            "swallow={swallow}: {e}"
+        );
+    }
+    // A callback that reads nothing still gets the error.
+    let (heads, r) = visit_heads(&cut, &Limits::default());
+    assert_eq!(heads.len(), 1);
+    assert!(matches!(r, Err(ReadError::Truncated(_))), "{r:?}");
+}
+
+#[test]
+fn visit_refuses_hostile_entries_before_the_callback_sees_them() {
+    let cases: Vec<(Vec<u8>, Limits)> = vec![
+        (
+            gz(&tar_bytes(&[raw("ok", b"1"), raw("../x", b"x")])),
+            Limits::default(),
+        ),
+        (
+            gz(&tar_bytes(&[raw("ok", b"1"), raw("/etc/x", b"x")])),
+            Limits::default(),
+        ),
+        (
+            gz(&tar_bytes(&[
+                raw("ok", b"1"),
+                Raw {
+                    kind: tar::EntryType::Symlink,
+                    link: b"/etc/passwd",
+                    ..raw("l", b"")
+                },
+            ])),
+            Limits::default(),
+        ),
+        (
+            gz(&tar_bytes(&[raw("ok", b"1"), raw("ok", b"2")])),
+            Limits::default(),
+        ),
+        (
+            gz(&tar_bytes(&[raw("ok", b"1"), raw("big", b"0123456789")])),
+            Limits {
+                max_member_size: 5,
+                ..Limits::default()
+            },
+        ),
+    ];
+    for (bytes, limits) in cases {
+        let (heads, r) = visit_heads(&bytes, &limits);
+        let names: Vec<&str> = heads.iter().map(|h| h.path.as_str()).collect();
+        assert_eq!(names, ["ok"]);
+        let e = r.unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ReadError::ParentDirComponent { .. }
+                    | ReadError::AbsolutePath { .. }
+                    | ReadError::Symlink { .. }
+                    | ReadError::DuplicateMember { .. }
+                    | ReadError::MemberTooLarge { .. }
+            ),
+            "{e}"
+        );
+    }
+    // Trailing garbage is found after the members: the callback has run, the result is an error.
+    let mut trailing = gz(&tar_bytes(&[raw("ok", b"1")]));
+    trailing.extend_from_slice(b"junk");
+    let (heads, r) = visit_heads(&trailing, &Limits::default());
+    assert_eq!(heads.len(), 1);
+    assert!(matches!(r, Err(ReadError::TrailingData(_))), "{r:?}");
 }
 
 /// Throughput on 256 MiB of bf16-like weights; run with

@@ -7,7 +7,8 @@
 //!
 //! - [`plan`](Member), [`sort_members`], [`write_members`]: the planned member list and writing it.
 //! - [`ArchiveWriter`]: the low-level incremental writer.
-//! - [`scan`]: the reader, bounded by [`Limits`].
+//! - [`visit`]: the reader, streaming each member to a callback; [`scan`] on top of it, keeping
+//!   chosen members in memory. Both bounded by [`Limits`].
 //! - [`AtomicFile`], [`check_output_free`]: temp file, fsync, rename; no clobbering without force.
 //! - [`expert`]: what goes into a package for one base model (used by `package`).
 //! - [`sidecar_path`], [`write_sidecar`]: the `sha256sum`-format sidecar.
@@ -32,6 +33,6 @@ pub use plan::{
     hash_file, sort_members, write_members, ContentKind, Member, PlanError, Source, WriteSummary,
     WrittenMember, MANIFEST_NAME,
 };
-pub use read::{scan, Limits, MemberInfo, ReadError, Scanned};
+pub use read::{scan, visit, Limits, MemberHead, MemberInfo, ReadError, Scanned, VisitError};
 pub use sidecar::{sidecar_path, write_sidecar, SidecarError};
 pub use write::{ArchiveWriter, WriteError, WriteOptions, DEFAULT_LEVEL, DEFAULT_MTIME};

@@ -29,7 +29,7 @@ const MAX_GZIP_STRING: usize = 64 * 1024;
 const IN_BUF: usize = 64 * 1024;
 const DATA_BUF: usize = 64 * 1024;
 
-/// Bounds on what [`scan`] accepts.
+/// Bounds on what [`visit`] and [`scan`] accept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
     /// Most entries (files and directories).
@@ -38,7 +38,8 @@ pub struct Limits {
     pub max_member_size: u64,
     /// Largest sum of member sizes, in bytes: the decompression-bomb bound.
     pub max_total_size: u64,
-    /// Largest member whose bytes [`scan`] keeps in memory.
+    /// Largest member whose bytes [`scan`] keeps in memory ([`visit`] ignores it: its callback
+    /// decides what to hold).
     pub max_kept_size: u64,
 }
 
@@ -65,6 +66,38 @@ pub struct MemberInfo {
     pub size: u64,
     /// SHA-256 of the bytes (lower-case hex).
     pub sha256: String,
+}
+
+/// What [`visit`] tells its callback about a member before the callback reads its bytes.
+///
+/// Only names and sizes that passed every check reach the callback: the name rule, the entry
+/// type, the duplicate check and the [`Limits`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MemberHead {
+    /// Name inside the archive.
+    pub path: String,
+    /// Size in bytes: exactly what the callback's reader yields.
+    pub size: u64,
+}
+
+/// Why [`visit`] stopped: the package was refused, or the callback failed.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum VisitError<E: std::error::Error + 'static> {
+    /// The package was refused. Takes precedence over a callback error caused by it (a callback
+    /// whose read failed because the stream was truncated gets [`ReadError::Truncated`] here).
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// The callback returned an error for member `path`.
+    #[error("processing member `{path}` failed: {source}")]
+    Member {
+        /// The member the callback was given.
+        path: String,
+        /// The callback's error.
+        #[source]
+        source: E,
+    },
 }
 
 /// What [`scan`] found.
@@ -515,20 +548,72 @@ fn name_error(path: &str, problem: NameProblem) -> ReadError {
 /// SHA-256, plus the bytes of the members for which `keep(path)` is true.
 ///
 /// Memory is bounded by the buffers, the member list and the kept members (each at most
-/// [`Limits::max_kept_size`]), whatever the input.
+/// [`Limits::max_kept_size`]), whatever the input. Built on [`visit`].
 ///
 /// # Errors
 ///
 /// A [`ReadError`] variant for each reason a package is refused; see the type.
+/// [`ReadError::KeptTooLarge`] when a member to keep is over [`Limits::max_kept_size`].
 pub fn scan<R: Read>(
     input: R,
     limits: &Limits,
     keep: &dyn Fn(&str) -> bool,
 ) -> Result<Scanned, ReadError> {
+    let mut kept = BTreeMap::new();
+    let members = visit(input, limits, &mut |head, data| {
+        if !keep(&head.path) {
+            return Ok(());
+        }
+        if head.size > limits.max_kept_size {
+            return Err(ReadError::KeptTooLarge {
+                path: head.path.clone(),
+                size: head.size,
+                limit: limits.max_kept_size,
+            });
+        }
+        // `size` is at most `max_kept_size`, so this allocation is bounded.
+        let mut bytes = Vec::with_capacity(head.size as usize);
+        // A failed read is a stream fault, which `visit` reports in place of this error.
+        data.read_to_end(&mut bytes).map_err(ReadError::Io)?;
+        kept.insert(head.path.clone(), bytes);
+        Ok(())
+    })
+    .map_err(|e| match e {
+        VisitError::Read(e) | VisitError::Member { source: e, .. } => e,
+    })?;
+    Ok(Scanned { members, kept })
+}
+
+/// Reads a `.expert` archive once, from start to end, calling `on_member` for every regular-file
+/// member in archive order with its name and size and a reader of exactly its bytes, and returns
+/// every member's name, size and SHA-256.
+///
+/// The callback streams the bytes (e.g. into an [`ArchiveWriter`](super::ArchiveWriter)); bytes
+/// it does not read are skipped, but every byte is still decompressed, checked and hashed, so the
+/// returned list is the same as [`scan`]'s whatever the callback does. All of [`scan`]'s checks
+/// apply: a member reaches the callback only once its header, name, type, uniqueness and size
+/// have passed, and the result is returned only once the whole stream (end marker, gzip trailer,
+/// nothing after it) has. A callback that has already acted on earlier members must therefore
+/// treat its work as provisional until `visit` returns `Ok` (write to an
+/// [`AtomicFile`](super::AtomicFile) and commit afterwards).
+///
+/// Memory is bounded by fixed buffers and the member list, whatever the input.
+///
+/// # Errors
+///
+/// [`VisitError::Read`] with a [`ReadError`] variant for each reason a package is refused (see
+/// the type), including a fault met while the callback was reading: the callback's reader then
+/// returns an `io::Error` and the fault is reported here, whatever the callback returned.
+/// [`VisitError::Member`] when the callback returns an error; reading stops there.
+pub fn visit<R: Read, E: std::error::Error + 'static>(
+    input: R,
+    limits: &Limits,
+    on_member: &mut dyn FnMut(&MemberHead, &mut dyn Read) -> Result<(), E>,
+) -> Result<Vec<MemberInfo>, VisitError<E>> {
     let mut r = GzipReader::new(input).map_err(from_io)?;
     let mut block = [0u8; BLOCK];
     let mut buf = vec![0u8; DATA_BUF];
-    let mut scanned = Scanned::default();
+    let mut members = Vec::new();
     let mut seen = BTreeSet::new();
     let (mut entries, mut total) = (0usize, 0u64);
     let (mut long_name, mut pax_path, mut pax_size) =
@@ -537,19 +622,18 @@ pub fn scan<R: Read>(
 
     loop {
         if !read_full(&mut r, &mut block, "a tar header ends early")? {
-            return Err(ReadError::Truncated(
-                "the tar end-of-archive marker is missing",
-            ));
+            return Err(ReadError::Truncated("the tar end-of-archive marker is missing").into());
         }
         if block.iter().all(|&b| b == 0) {
-            return finish_after_end_marker(&mut r, &mut buf, scanned);
+            finish_after_end_marker(&mut r, &mut buf)?;
+            return Ok(members);
         }
         let header = tar::Header::from_byte_slice(&block);
         let stored = header
             .cksum()
             .map_err(|e| ReadError::BadTarHeader(format!("unreadable checksum ({e})")))?;
         if !header_checksum_ok(&block, stored) {
-            return Err(ReadError::BadTarHeader("header checksum mismatch".into()));
+            return Err(ReadError::BadTarHeader("header checksum mismatch".into()).into());
         }
         let typeflag = block[156];
         // Parsed only for the entry types we accept: `tar` refuses the size of a non-GNU sparse
@@ -565,14 +649,15 @@ pub fn scan<R: Read>(
             extensions += 1;
             let header_size = header_size()?;
             if extensions > MAX_EXTENSIONS_IN_A_ROW {
-                return Err(ReadError::BadTarHeader(
-                    "too many extension headers in a row".into(),
-                ));
+                return Err(
+                    ReadError::BadTarHeader("too many extension headers in a row".into()).into(),
+                );
             }
             if header_size > MAX_EXTENSION {
                 return Err(ReadError::BadTarHeader(format!(
                     "an extension header of {header_size} bytes is over the {MAX_EXTENSION}-byte limit"
-                )));
+                ))
+                .into());
             }
             let mut data = Vec::with_capacity(header_size as usize);
             read_data(&mut r, header_size, &mut buf, |d| data.extend_from_slice(d))?;
@@ -582,7 +667,7 @@ pub fn scan<R: Read>(
                     data.truncate(end);
                     if data.len() > MAX_NAME_LEN {
                         let lossy = String::from_utf8_lossy(&data[..64]).into_owned();
-                        return Err(name_error(&lossy, NameProblem::TooLong));
+                        return Err(name_error(&lossy, NameProblem::TooLong).into());
                     }
                     long_name = Some(data);
                 }
@@ -607,14 +692,16 @@ pub fn scan<R: Read>(
             Err(e) => {
                 return Err(ReadError::NonUtf8Name {
                     lossy: String::from_utf8_lossy(e.as_bytes()).into_owned(),
-                })
+                }
+                .into())
             }
         };
         entries += 1;
         if entries > limits.max_members {
             return Err(ReadError::TooManyMembers {
                 limit: limits.max_members,
-            });
+            }
+            .into());
         }
         let is_dir = typeflag == b'5';
         let checked = if is_dir {
@@ -626,16 +713,17 @@ pub fn scan<R: Read>(
         let path = checked.to_owned();
         match typeflag {
             b'0' | 0 | b'5' => {}
-            b'1' => return Err(ReadError::Hardlink { path }),
-            b'2' => return Err(ReadError::Symlink { path }),
-            b'3' => return Err(ReadError::CharDevice { path }),
-            b'4' => return Err(ReadError::BlockDevice { path }),
-            b'6' => return Err(ReadError::Fifo { path }),
+            b'1' => return Err(ReadError::Hardlink { path }.into()),
+            b'2' => return Err(ReadError::Symlink { path }.into()),
+            b'3' => return Err(ReadError::CharDevice { path }.into()),
+            b'4' => return Err(ReadError::BlockDevice { path }.into()),
+            b'6' => return Err(ReadError::Fifo { path }.into()),
             other => {
                 return Err(ReadError::UnsupportedType {
                     path,
                     typeflag: char::from(other),
-                })
+                }
+                .into())
             }
         }
         let size = match pax_size {
@@ -647,56 +735,116 @@ pub fn scan<R: Read>(
                 path,
                 size,
                 limit: limits.max_member_size,
-            });
+            }
+            .into());
         }
         total = total.saturating_add(size);
         if total > limits.max_total_size {
             return Err(ReadError::TotalTooLarge {
                 limit: limits.max_total_size,
-            });
+            }
+            .into());
         }
         if is_dir {
             read_data(&mut r, size, &mut buf, |_| {})?;
             continue;
         }
         if !seen.insert(path.clone()) {
-            return Err(ReadError::DuplicateMember { path });
+            return Err(ReadError::DuplicateMember { path }.into());
         }
-        let kept = keep(&path);
-        if kept && size > limits.max_kept_size {
-            return Err(ReadError::KeptTooLarge {
-                path,
-                size,
-                limit: limits.max_kept_size,
+        let head = MemberHead { path, size };
+        let mut data = MemberData {
+            inner: &mut r,
+            left: size,
+            hasher: Sha256::new(),
+            fault: None,
+        };
+        let outcome = on_member(&head, &mut data);
+        // A stream fault wins over the callback's view of it; then the callback's own error.
+        if let Some(fault) = data.fault.take() {
+            return Err(fault.into());
+        }
+        if let Err(source) = outcome {
+            return Err(VisitError::Member {
+                path: head.path,
+                source,
             });
         }
-        let mut hasher = Sha256::new();
-        let mut bytes = Vec::with_capacity(if kept { size as usize } else { 0 });
-        read_data(&mut r, size, &mut buf, |d| {
-            hasher.update(d);
-            if kept {
-                bytes.extend_from_slice(d);
+        // Skip (and hash) what the callback left unread, then the block padding.
+        while data.left > 0 {
+            let n = data.left.min(buf.len() as u64) as usize;
+            match data.read(&mut buf[..n]) {
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => break, // the fault is in `data.fault`
             }
-        })?;
-        let sha256 = hex::encode(hasher.finalize());
-        if kept {
-            scanned.kept.insert(path.clone(), bytes);
         }
-        scanned.members.push(MemberInfo { path, size, sha256 });
+        if let Some(fault) = data.fault.take() {
+            return Err(fault.into());
+        }
+        let sha256 = hex::encode(data.hasher.finalize());
+        let padding = (BLOCK - (size % BLOCK as u64) as usize) % BLOCK;
+        if !read_full(&mut r, &mut buf[..padding], "a member's data ends early")? && padding > 0 {
+            return Err(ReadError::Truncated("a member's data ends early").into());
+        }
+        members.push(MemberInfo {
+            path: head.path,
+            size,
+            sha256,
+        });
+    }
+}
+
+/// The reader a [`visit`] callback gets: exactly one member's bytes, hashed as they pass. A
+/// stream fault is kept in `fault` for `visit` to report as its [`ReadError`], and the callback
+/// sees an `io::Error` with the same message.
+struct MemberData<'a, R> {
+    inner: &'a mut GzipReader<R>,
+    left: u64,
+    hasher: Sha256,
+    fault: Option<ReadError>,
+}
+
+impl<R: Read> MemberData<'_, R> {
+    fn fail(&mut self, e: ReadError) -> io::Error {
+        let err = io::Error::new(io::ErrorKind::InvalidData, e.to_string());
+        self.fault = Some(e);
+        err
+    }
+}
+
+impl<R: Read> Read for MemberData<'_, R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if let Some(e) = &self.fault {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, e.to_string()));
+        }
+        if self.left == 0 || out.is_empty() {
+            return Ok(0);
+        }
+        let n = self.left.min(out.len() as u64) as usize;
+        match self.inner.read(&mut out[..n]) {
+            Ok(0) => Err(self.fail(ReadError::Truncated("a member's data ends early"))),
+            Ok(got) => {
+                self.hasher.update(&out[..got]);
+                self.left -= got as u64;
+                Ok(got)
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),
+            Err(e) => {
+                let e = from_io(e);
+                Err(self.fail(e))
+            }
+        }
     }
 }
 
 /// After the first zero block: only zero padding may follow, up to [`MAX_END_PADDING`], and the
 /// gzip stream must then end cleanly (the reader checks its trailer on the way).
-fn finish_after_end_marker(
-    r: &mut impl Read,
-    buf: &mut [u8],
-    scanned: Scanned,
-) -> Result<Scanned, ReadError> {
+fn finish_after_end_marker(r: &mut impl Read, buf: &mut [u8]) -> Result<(), ReadError> {
     let mut padding = 0u64;
     loop {
         let n = match r.read(buf) {
-            Ok(0) => return Ok(scanned),
+            Ok(0) => return Ok(()),
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(from_io(e)),
