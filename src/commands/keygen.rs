@@ -9,7 +9,8 @@ use expert_cli::signing::{self, KeyError};
 use serde_json::json;
 
 pub fn run(args: KeygenArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
-    let info = signing::write_keypair(&args.output, args.name.as_deref(), args.force).map_err(key_error)?;
+    let info = signing::write_keypair(&args.output, args.name.as_deref(), args.force)
+        .map_err(key_error)?;
     if ui.format == Format::Json {
         ui.json(&json!({
             "key_id": info.key_id,
@@ -19,8 +20,17 @@ pub fn run(args: KeygenArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
             "name": args.name,
         }));
     } else {
-        ui.status("Created", &format!("private key `{}` (keep it secret, mode 0600)", info.private_path.display()));
-        ui.status("Created", &format!("public key `{}` (share it)", info.public_path.display()));
+        ui.status(
+            "Created",
+            &format!(
+                "private key `{}` (keep it secret, mode 0600)",
+                info.private_path.display()
+            ),
+        );
+        ui.status(
+            "Created",
+            &format!("public key `{}` (share it)", info.public_path.display()),
+        );
         ui.outln(&info.key_id);
         if !ui.quiet {
             eprintln!(
@@ -37,10 +47,15 @@ pub fn run(args: KeygenArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
 pub fn key_error(e: KeyError) -> CliError {
     let text = e.to_string();
     match e {
-        KeyError::Io { ref source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists => {
-            CliError::new(ExitStatus::Exists, format!("{text}: it already exists")).hint("pass --force to replace it, or choose another --output")
-        }
-        KeyError::Io { ref source, .. } => CliError::new(ExitStatus::Io, format!("{text}: {}", crate::error::io_reason(source))),
+        KeyError::Exists { path } => CliError::new(
+            ExitStatus::Exists,
+            format!("`{}` already exists", path.display()),
+        )
+        .hint("pass --force to replace it (the old key is lost), or choose another --output"),
+        KeyError::Io { ref source, .. } => CliError::new(
+            ExitStatus::Io,
+            format!("{text}: {}", crate::error::io_reason(source)),
+        ),
         _ => CliError::new(ExitStatus::Invalid, text),
     }
 }

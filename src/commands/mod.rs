@@ -4,6 +4,7 @@ mod keygen;
 mod migrate;
 mod package;
 mod schema;
+mod sign;
 mod validate;
 mod verify;
 
@@ -29,7 +30,7 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<ExitStatus, CliError> {
         Command::Schema => schema::run(ui),
         Command::Package(args) => package::run(args, ui),
         Command::Keygen(args) => keygen::run(args, ui),
-        Command::Sign(_) => not_yet("sign"),
+        Command::Sign(args) => sign::run(args, ui),
         Command::Verify(args) => verify::run(args, ui),
         Command::Train(_) => not_yet("train"),
     }

@@ -13,17 +13,30 @@ use serde_json::json;
 
 pub fn run(args: VerifyArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
     let trusted = trusted_keys(&args, ui)?;
-    let file = std::fs::File::open(&args.expert).map_err(|e| CliError::io("read", &args.expert, &e))?;
+    let file =
+        std::fs::File::open(&args.expert).map_err(|e| CliError::io("read", &args.expert, &e))?;
     let package = inspect::inspect_package(std::io::BufReader::new(file), &Limits::default());
     let first_error = package.diagnostics.errors().next().map(|d| {
-        if d.pointer.is_empty() { d.message.clone() } else { format!("{}: {}", d.pointer, d.message) }
+        if d.pointer.is_empty() {
+            d.message.clone()
+        } else {
+            format!("{}: {}", d.pointer, d.message)
+        }
     });
     let facts = package.manifest.as_ref().map(|m| ManifestFacts {
         name: m.name.clone(),
         version: m.version.clone(),
-        base_model: m.base_models.first().map(|b| b.name.clone()).unwrap_or_default(),
+        base_model: m
+            .base_models
+            .first()
+            .map(|b| b.name.clone())
+            .unwrap_or_default(),
     });
-    let members: Vec<(String, String)> = package.members.iter().map(|m| (m.path.clone(), m.sha256.clone())).collect();
+    let members: Vec<(String, String)> = package
+        .members
+        .iter()
+        .map(|m| (m.path.clone(), m.sha256.clone()))
+        .collect();
 
     // An unreadable package or one whose manifest and members disagree is invalid whatever its
     // signature says; otherwise the signature decides.
@@ -32,18 +45,32 @@ pub fn run(args: VerifyArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
             let r = signing::report(package.signature.as_deref(), &members, facts, &trusted);
             let statement = r.statement.clone();
             match r.outcome {
-                Outcome::Verified { key_id, key_source } => ("verified", None, Some(key_id), Some(key_source), statement),
+                Outcome::Verified { key_id, key_source } => {
+                    ("verified", None, Some(key_id), Some(key_source), statement)
+                }
                 Outcome::Untrusted { key_id } => ("untrusted", None, Some(key_id), None, statement),
                 Outcome::Unsigned => ("unsigned", None, None, None, statement),
                 Outcome::Invalid { reason } => {
                     let key = statement.as_ref().map(|s| s.key_id.clone());
                     ("invalid", Some(reason.to_string()), key, None, statement)
                 }
-                _ => ("invalid", Some("unknown outcome".to_owned()), None, None, statement),
+                _ => (
+                    "invalid",
+                    Some("unknown outcome".to_owned()),
+                    None,
+                    None,
+                    statement,
+                ),
             }
         }
         (_, Some(problem)) => ("invalid", Some(problem.clone()), None, None, None),
-        (None, None) => ("invalid", Some("the packaged manifest is not valid".to_owned()), None, None, None),
+        (None, None) => (
+            "invalid",
+            Some("the packaged manifest is not valid".to_owned()),
+            None,
+            None,
+            None,
+        ),
     };
     let status = match kind {
         "verified" => ExitStatus::Success,
@@ -74,28 +101,55 @@ pub fn run(args: VerifyArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
         }));
         return Ok(status);
     }
-    let by = statement.as_ref().map(|s| format!(" by {} ({}), signed {}", s.publisher, s.key_id, s.signed_at)).unwrap_or_default();
+    let by = statement
+        .as_ref()
+        .map(|s| format!(" by {} ({}), signed {}", s.publisher, s.key_id, s.signed_at))
+        .unwrap_or_default();
+    let claimed = statement
+        .as_ref()
+        .map(|s| {
+            format!(
+                " (claims publisher {}, signed {})",
+                s.publisher, s.signed_at
+            )
+        })
+        .unwrap_or_default();
     match kind {
         "verified" => {
-            let source = key_source.map(|p| format!(" with trusted key `{}`", p.display())).unwrap_or_default();
-            ui.outln(&format!("{}: `{path}`{by}{source}", ui.paint_out(Style::Green, "verified")));
+            let source = key_source
+                .map(|p| format!(" with trusted key `{}`", p.display()))
+                .unwrap_or_default();
+            ui.outln(&format!(
+                "{}: `{path}`{by}{source}",
+                ui.paint_out(Style::Green, "verified")
+            ));
         }
         "untrusted" => {
             ui.outln(&format!(
-                "{}: `{path}` is signed by key {}, which is not among the trusted keys{by}",
+                "{}: `{path}` is signed by key {}{claimed}, which is not among the trusted keys",
                 ui.paint_out(Style::Yellow, "untrusted"),
                 key_id.unwrap_or_default()
             ));
             hint(ui, "if you trust this publisher, get their public key through another channel and pass it with --pubkey");
         }
         "unsigned" => {
-            ui.outln(&format!("{}: `{path}` has no signature.sig", ui.paint_out(Style::Yellow, "unsigned")));
+            ui.outln(&format!(
+                "{}: `{path}` has no signature.sig",
+                ui.paint_out(Style::Yellow, "unsigned")
+            ));
             hint(ui, "sign it with `expert-cli sign --expert FILE --key KEY`");
         }
         _ => {
             let key = key_id.map(|k| format!(" (key {k})")).unwrap_or_default();
-            ui.outln(&format!("{}: `{path}`{key}: {}", ui.paint_out(Style::Red, "invalid"), reason.unwrap_or_default()));
-            hint(ui, "do not use this package: it differs from what was signed or packaged");
+            ui.outln(&format!(
+                "{}: `{path}`{key}: {}",
+                ui.paint_out(Style::Red, "invalid"),
+                reason.unwrap_or_default()
+            ));
+            hint(
+                ui,
+                "do not use this package: it differs from what was signed or packaged",
+            );
         }
     }
     Ok(status)
@@ -119,12 +173,19 @@ fn trusted_keys(args: &VerifyArgs, ui: &Ui) -> Result<TrustedKeys, CliError> {
     if let Some(dir) = &args.trusted_keys {
         let skipped = trusted.add_dir(dir).map_err(trust_error)?;
         for s in skipped {
-            ui.note(&format!("skipped `{}`: {:?}", s.path.display(), s.reason));
+            ui.warn(&format!(
+                "skipped `{}` in the trusted keys: {:?}",
+                s.path.display(),
+                s.reason
+            ));
         }
     }
     if trusted.is_empty() {
-        return Err(CliError::new(ExitStatus::Usage, "no trusted key was found in the given keys")
-            .hint("a --trusted-keys folder holds public keys named *.pub"));
+        return Err(CliError::new(
+            ExitStatus::Usage,
+            "no trusted key was found in the given keys",
+        )
+        .hint("a --trusted-keys folder holds public keys named *.pub"));
     }
     Ok(trusted)
 }

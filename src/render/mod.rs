@@ -92,6 +92,12 @@ impl Ui {
             );
         }
     }
+    /// A warning on stderr.
+    pub fn warn(&self, message: &str) {
+        if !self.quiet {
+            eprintln!("{}: {message}", self.paint_err(Style::Yellow, "warning"));
+        }
+    }
     /// A note on stderr (only with --verbose).
     pub fn note(&self, message: &str) {
         if self.verbose {
