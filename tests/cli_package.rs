@@ -551,3 +551,33 @@ fn validate_checks_packages_and_folders() {
         .code(1)
         .stdout(predicate::str::contains("error[E0702] /adapters/0/sha256"));
 }
+
+#[test]
+fn the_example_packages_for_every_model_with_only_that_model() {
+    let d = tempfile::tempdir().unwrap();
+    let manifest = root().join("examples/multi-model-expert/manifest.json");
+    for (wanted, slug, name) in [
+        ("qwen3-0.6b", "qwen306b", "Qwen/Qwen3-0.6B"),
+        ("qwen3-1.7b", "qwen317b", "Qwen/Qwen3-1.7B"),
+        ("qwen3-4b", "qwen34b", "Qwen/Qwen3-4B"),
+    ] {
+        cmd()
+            .current_dir(d.path())
+            .args(["package", "--model", wanted, "--manifest"])
+            .arg(&manifest)
+            .assert()
+            .code(0);
+        let pkg = d
+            .path()
+            .join(format!("expert-sql-multi-{slug}.v0.1.0.expert"));
+        let m: serde_json::Value =
+            serde_json::from_slice(&tar_member(&pkg, "manifest.json")).unwrap();
+        let models = m["base_models"].as_array().unwrap();
+        assert_eq!(models.len(), 1);
+        assert_eq!(models[0]["name"], name);
+        let adapter = read(&root().join(format!(
+            "examples/multi-model-expert/weights/{slug}/adapter_model.safetensors"
+        )));
+        assert_eq!(tar_member(&pkg, "adapter_model.safetensors"), adapter);
+    }
+}

@@ -28,7 +28,10 @@ pub fn run(args: PackageArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
         ))
     });
     if !args.list_contents {
-        archive::check_output_free(&output, args.force).map_err(atomic_error)?;
+        match archive::check_output_free(&output, args.force) {
+            Err(AtomicError::NoParent { .. }) => {} // created below, once the plan holds
+            other => other.map_err(atomic_error)?,
+        }
     }
     let opts = PackageOptions {
         weights: args.weights.clone(),
@@ -48,6 +51,12 @@ pub fn run(args: PackageArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
         return Ok(ExitStatus::Success);
     }
 
+    if let Some(dir) = output
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty() && !d.exists())
+    {
+        std::fs::create_dir_all(dir).map_err(|e| CliError::io("create the folder", dir, &e))?;
+    }
     let mut file = AtomicFile::create(&output, args.force).map_err(atomic_error)?;
     crate::interrupt::guard(file.temp_path());
     let temp = file.temp_path().to_owned();
