@@ -237,66 +237,35 @@ const ROPE_OBJECT: Obj = Obj {
 const ROPE: Ty = Ty::OneOf(&[ANY_STR, Ty::Object(&ROPE_OBJECT)]);
 const QUANTIZATION: Ty = Ty::Str(Str::Open(&["int4", "int8", "fp16", "bf16", "none"]));
 
+/// The fields both schema versions give a base model; 2.0 adds `adapters`.
+macro_rules! base_model_fields {
+    ($($extra:expr),*) => {
+        &[
+            req("name", Ty::Str(Str::NonEmpty), "Hub id (Qwen/Qwen3-0.6B) or local path of the base model."),
+            opt("sha256", Ty::Str(Str::Sha256), "SHA-256 of the base weights; empty means unknown."),
+            opt("quantization", QUANTIZATION, "Quantisation of the base model."),
+            opt("rope_scaling", ROPE, "RoPE scaling, a name or an object."),
+            opt("prompt_template", Ty::Str(Str::Enum(PROMPT_TEMPLATES)), "Prompt template; detected from the name when absent."),
+            $($extra),*
+        ]
+    };
+}
+
 const BASE_MODEL_V1: Obj = Obj {
     open: false,
-    fields: &[
-        req(
-            "name",
-            Ty::Str(Str::NonEmpty),
-            "Hub id (Qwen/Qwen3-0.6B) or local path of the base model.",
-        ),
-        opt(
-            "sha256",
-            Ty::Str(Str::Sha256),
-            "SHA-256 of the base weights; empty means unknown.",
-        ),
-        opt(
-            "quantization",
-            QUANTIZATION,
-            "Quantisation of the base model.",
-        ),
-        opt("rope_scaling", ROPE, "RoPE scaling, a name or an object."),
-        opt(
-            "prompt_template",
-            Ty::Str(Str::Enum(PROMPT_TEMPLATES)),
-            "Prompt template; detected from the name when absent.",
-        ),
-    ],
+    fields: base_model_fields!(),
 };
 
 const BASE_MODEL_V2: Obj = Obj {
     open: false,
-    fields: &[
-        req(
-            "name",
-            Ty::Str(Str::NonEmpty),
-            "Hub id (Qwen/Qwen3-0.6B) or local path of the base model.",
-        ),
-        opt(
-            "sha256",
-            Ty::Str(Str::Sha256),
-            "SHA-256 of the base weights; empty means unknown.",
-        ),
-        opt(
-            "quantization",
-            QUANTIZATION,
-            "Quantisation of the base model.",
-        ),
-        opt("rope_scaling", ROPE, "RoPE scaling, a name or an object."),
-        opt(
-            "prompt_template",
-            Ty::Str(Str::Enum(PROMPT_TEMPLATES)),
-            "Prompt template; detected from the name when absent.",
-        ),
-        req(
-            "adapters",
-            Ty::Array {
-                items: &Ty::Object(&ADAPTER),
-                min_items: 1,
-            },
-            "This model's adapters.",
-        ),
-    ],
+    fields: base_model_fields!(req(
+        "adapters",
+        Ty::Array {
+            items: &Ty::Object(&ADAPTER),
+            min_items: 1
+        },
+        "This model's adapters."
+    )),
 };
 
 const SOFT_PROMPT: Obj = Obj {
