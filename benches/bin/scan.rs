@@ -1,0 +1,17 @@
+//! Reads a package with the library's hardened reader, as `expert-cli verify` does before any
+//! signature check: every member decompressed, checked and hashed, nothing kept. Used by
+//! `benches/verify_bench.sh`.
+//!
+//! Usage: `bench-scan PACKAGE`. Prints each member's SHA-256, size and name.
+
+use expert_cli::archive::{scan, Limits};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let path = std::env::args().nth(1).ok_or("usage: bench-scan PACKAGE")?;
+    let file = std::fs::File::open(path)?;
+    let scanned = scan(file, &Limits::default(), &|_| false)?;
+    for m in &scanned.members {
+        println!("{}  {:>12}  {}", m.sha256, m.size, m.path);
+    }
+    Ok(())
+}

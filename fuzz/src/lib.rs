@@ -1,0 +1,107 @@
+//! The fuzz targets' bodies, shared by the libFuzzer entry points (`fuzz_targets/`) and the
+//! stable driver (`src/bin/driver.rs`). Each must return normally on any input; a panic is a bug.
+//! Besides "no panic", each checks a property that must hold whenever parsing succeeds.
+
+use expert_cli::archive::{check_member_name, scan, visit, Limits};
+use expert_cli::manifest::{check_bytes, Role};
+use expert_cli::signing::{SignatureFile, Statement};
+
+/// A fuzz target's body.
+pub type Target = fn(&[u8]);
+
+/// The fuzz targets, by name.
+pub const TARGETS: &[(&str, Target)] = &[
+    ("manifest", manifest),
+    ("scan", archive_scan),
+    ("signing", signing),
+];
+
+/// `manifest::check_bytes` in both roles: never panics; a manifest comes back only without
+/// errors.
+pub fn manifest(data: &[u8]) {
+    for role in [Role::Authored, Role::Packaged] {
+        let checked = check_bytes(data, role);
+        if checked.manifest.is_some() {
+            assert!(
+                !checked.diagnostics.fails(false),
+                "a manifest was returned along with errors"
+            );
+        }
+    }
+}
+
+/// `archive::scan` with small limits, and `archive::visit` reading each member in odd-sized
+/// pieces: both agree, and what they accept has valid, unique names and sizes in the limits.
+pub fn archive_scan(data: &[u8]) {
+    let limits = Limits {
+        max_members: 64,
+        max_member_size: 1 << 20,
+        max_total_size: 4 << 20,
+        max_kept_size: 1 << 16,
+    };
+    let scanned = scan(data, &limits, &|p| p.len() % 2 == 0);
+    let mut sizes = Vec::new();
+    let visited = visit(data, &limits, &mut |head, r| {
+        let mut buf = [0u8; 333];
+        let mut n = 0u64;
+        loop {
+            let got = r.read(&mut buf)?;
+            if got == 0 {
+                break;
+            }
+            n += got as u64;
+        }
+        sizes.push((head.path.clone(), n));
+        Ok::<(), std::io::Error>(())
+    });
+    match (&scanned, &visited) {
+        (Ok(s), Ok(v)) => {
+            assert_eq!(&s.members, v, "scan and visit disagree");
+            let mut names: Vec<&str> = v.iter().map(|m| m.path.as_str()).collect();
+            for (m, (path, n)) in v.iter().zip(&sizes) {
+                assert_eq!(
+                    (&m.path, m.size),
+                    (path, *n),
+                    "visit's reader gave the wrong size"
+                );
+                assert!(check_member_name(&m.path).is_ok(), "accepted `{}`", m.path);
+                assert!(m.size <= limits.max_member_size);
+            }
+            for (path, bytes) in &s.kept {
+                let m = v
+                    .iter()
+                    .find(|m| &m.path == path)
+                    .expect("kept an unknown member");
+                assert_eq!(m.size, bytes.len() as u64);
+            }
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), v.len(), "accepted a duplicate name");
+        }
+        (Err(_), Err(_)) => {}
+        // scan may also refuse a kept member over `max_kept_size`.
+        (Err(expert_cli::archive::ReadError::KeptTooLarge { .. }), Ok(_)) => {}
+        (s, v) => panic!(
+            "scan and visit disagree: {:?} vs {:?}",
+            s.as_ref()
+                .map(|s| s.members.len())
+                .map_err(|e| e.to_string()),
+            v.as_ref().map(Vec::len).map_err(|e| e.to_string())
+        ),
+    }
+}
+
+/// `SignatureFile::parse` and `Statement::parse`: never panic; what parses writes back to the
+/// same bytes.
+pub fn signing(data: &[u8]) {
+    if let Ok(sig) = SignatureFile::parse(data) {
+        assert_eq!(sig.to_bytes(), data, "signature.sig round trip");
+    }
+    if let Ok(st) = Statement::parse(data) {
+        assert_eq!(
+            st.to_bytes().expect("a parsed statement must serialise"),
+            data,
+            "statement round trip"
+        );
+    }
+}
