@@ -334,9 +334,11 @@ pub fn find_adapter(
             };
             candidates.push(dir);
         }
-        candidates.push(root.join("weights").join(&model.slug));
-        candidates.push(root.join(&model.slug));
-        candidates.push(root.to_owned());
+        for dir in [root.join("weights").join(&model.slug), root.join(&model.slug), root.to_owned()] {
+            if !candidates.contains(&dir) {
+                candidates.push(dir);
+            }
+        }
     }
     for dir in &candidates {
         let file = dir.join("adapter_model.safetensors");

@@ -699,6 +699,7 @@ const DECODING: Obj = Obj {
                 "cypher",
                 "typescript",
                 "python",
+                "tool-call",
             ])),
             "Grammar kind.",
         ),
@@ -712,6 +713,7 @@ const DECODING: Obj = Obj {
             Ty::Str(Str::Open(&[
                 "parser",
                 "parser-strict",
+                "schema-strict",
                 "tsc",
                 "explain",
                 "none",
