@@ -81,7 +81,7 @@ with open(sys.argv[1], "w") as f:
 PY
         cat >"$dir/manifest.json" <<JSON
 {
-  "name": "bench-expert",
+  "name": "expert-bench",
   "version": "0.1.0",
   "schema_version": "2.0",
   "description": "Benchmark expert: ${mib} MiB of bf16-like LoRA weights.",
@@ -96,6 +96,13 @@ PY
     }
   ],
   "capabilities": ["tech:bench"],
+  "constraints": { "load_order": 1 },
+  "training": {
+    "dataset": { "path": "datasets/train.jsonl" },
+    "config": { "method": "sft", "adapter_type": "lora", "rank": 16, "alpha": 32,
+      "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj"], "epochs": 1,
+      "learning_rate": 0.0002, "batch_size": 1, "gradient_accumulation_steps": 1, "lr_scheduler": "linear" }
+  },
   "license": "MIT"
 }
 JSON
