@@ -2,6 +2,7 @@
 
 mod migrate;
 mod schema;
+mod train;
 mod validate;
 
 use crate::cli::{Cli, Command, Format};
@@ -27,7 +28,7 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<ExitStatus, CliError> {
         Command::Keygen(_) => not_yet("keygen"),
         Command::Sign(_) => not_yet("sign"),
         Command::Verify(_) => not_yet("verify"),
-        Command::Train(_) => not_yet("train"),
+        Command::Train(args) => train::run(args, ui),
     }
 }
 
