@@ -172,7 +172,12 @@ fn usage_errors_exit_2() {
 #[test]
 fn train_without_a_manifest_says_which_file_is_missing() {
     cmd()
-        .args(["train", "--dry-run", "--manifest", "/nonexistent/manifest.json"])
+        .args([
+            "train",
+            "--dry-run",
+            "--manifest",
+            "/nonexistent/manifest.json",
+        ])
         .assert()
         .code(7)
         .stderr(predicate::str::contains(

@@ -281,6 +281,11 @@ def _train(plan, out, events):
             f"the base model folder `{base['load']}` does not exist",
             "pass --base-model with a local copy of the model (config.json, weights, tokenizer)",
         )
+    if local and not os.path.isfile(os.path.join(base["load"], "config.json")):
+        raise TrainerError(
+            f"cannot load the base model `{base['load']}`: the folder has no config.json",
+            "pass --base-model PATH to a folder saved with save_pretrained (config, weights, tokenizer)",
+        )
     try:
         tokenizer = transformers.AutoTokenizer.from_pretrained(base["load"], local_files_only=local)
         dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision, torch.float32)
@@ -289,7 +294,7 @@ def _train(plan, out, events):
         if attention and device == "cuda":
             model_kwargs["attn_implementation"] = attention
         model = transformers.AutoModelForCausalLM.from_pretrained(base["load"], **model_kwargs)
-    except OSError as e:
+    except (OSError, ValueError) as e:
         raise TrainerError(
             f"cannot load the base model `{base['load']}`: {e}",
             "pass --base-model PATH to a local copy, or make the model available in the Hugging Face cache",

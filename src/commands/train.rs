@@ -218,10 +218,15 @@ pub fn run(args: TrainArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
         _ => String::new(),
     };
     if outcome.interrupted {
-        ui.warn(&format!(
-            "training stopped early; adapter saved to {} ({summary})",
-            out.display()
-        ));
+        let started = matches!(outcome.done, Some(Event::Done { step, .. }) if step > 0);
+        if started {
+            ui.warn(&format!(
+                "training stopped early; adapter saved to {} ({summary})",
+                out.display()
+            ));
+        } else {
+            ui.warn("training stopped before the first step; nothing was saved");
+        }
         return Ok(ExitStatus::Interrupted);
     }
     if ui.format != Format::Json {
