@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The Python trainer's pinned packages in ./.venv (idempotent; the first run installs ~6 GB).
+scripts/python-env.sh
+
 # Tools the tests drive for real: GNU tar, gzip, sha256sum (coreutils), openssl, python3.
 missing=""
 for tool in tar gzip sha256sum openssl python3; do

@@ -6,10 +6,18 @@ pub const NO_COLOR: &str = "NO_COLOR";
 /// Unix time used as the mtime of every package member, for reproducible builds.
 pub const SOURCE_DATE_EPOCH: &str = "SOURCE_DATE_EPOCH";
 
+/// The active Python virtual environment; `train` takes the trainer's packages from it when no
+/// --python-env is given.
+pub const VIRTUAL_ENV: &str = "VIRTUAL_ENV";
+
 /// Every variable, with one line of documentation.
 #[cfg_attr(not(test), allow(dead_code))] // read by the docs test below
 pub const ALL: &[(&str, &str)] = &[
     (NO_COLOR, "turns colour off when set"),
+    (
+        VIRTUAL_ENV,
+        "train: Python environment of the trainer when --python-env is absent",
+    ),
     (
         SOURCE_DATE_EPOCH,
         "mtime of package members (default 315532800, 1980-01-01)",

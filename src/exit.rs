@@ -23,8 +23,6 @@ pub enum ExitStatus {
     Io,
     /// Training failed (Python environment or trainer error).
     Train,
-    /// The command is not built yet.
-    NotImplemented,
     /// Interrupted (Ctrl-C).
     Interrupted,
 }
@@ -41,7 +39,6 @@ impl ExitStatus {
         ExitStatus::Exists,
         ExitStatus::Io,
         ExitStatus::Train,
-        ExitStatus::NotImplemented,
         ExitStatus::Interrupted,
     ];
 
@@ -57,7 +54,6 @@ impl ExitStatus {
             ExitStatus::Exists => 6,
             ExitStatus::Io => 7,
             ExitStatus::Train => 8,
-            ExitStatus::NotImplemented => 9,
             ExitStatus::Interrupted => 130,
         }
     }

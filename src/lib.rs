@@ -13,3 +13,4 @@ pub mod manifest;
 pub mod names;
 pub mod progress;
 pub mod signing;
+pub mod train;

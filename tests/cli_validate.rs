@@ -170,12 +170,19 @@ fn usage_errors_exit_2() {
 }
 
 #[test]
-fn commands_not_built_yet_say_so() {
+fn train_without_a_manifest_says_which_file_is_missing() {
     cmd()
-        .args(["train", "--dry-run"])
+        .args([
+            "train",
+            "--dry-run",
+            "--manifest",
+            "/nonexistent/manifest.json",
+        ])
         .assert()
-        .code(9)
-        .stderr(predicate::str::contains("`train` is not yet implemented"));
+        .code(7)
+        .stderr(predicate::str::contains(
+            "cannot read `/nonexistent/manifest.json`",
+        ));
 }
 
 #[test]

@@ -14,7 +14,38 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("manifest", manifest),
     ("scan", archive_scan),
     ("signing", signing),
+    ("dataset", dataset),
 ];
+
+/// `train::dataset::scan_reader` (the JSONL line parser, field mapping and template rendering)
+/// with each mapping style: never panics; every line is either an example or a listed bad line.
+pub fn dataset(data: &[u8]) {
+    use expert_cli::train::{dataset, fields::Mapping, templates};
+    let template = templates::get("chatml").expect("chatml is registered");
+    let mappings = [
+        Mapping::default(),
+        Mapping { columns: vec![("text".into(), "text".into())] },
+        Mapping {
+            columns: vec![
+                ("instruction".into(), "q".into()),
+                ("input".into(), "ctx".into()),
+                ("response".into(), "a".into()),
+            ],
+        },
+    ];
+    for mapping in &mappings {
+        let path = std::path::Path::new("fuzz.jsonl");
+        let mut seen = 0u64;
+        let result = dataset::scan_reader(data, path, mapping, template, Default::default(), 2, |_, _| {
+            seen += 1;
+            Ok(())
+        });
+        if let Ok(scan) = result {
+            assert_eq!(scan.examples, seen, "examples counted and handed out differ");
+            assert!(scan.examples + scan.bad_total <= scan.lines, "more results than lines");
+        }
+    }
+}
 
 /// `manifest::check_bytes` in both roles: never panics; a manifest comes back only without
 /// errors.

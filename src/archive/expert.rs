@@ -334,7 +334,11 @@ pub fn find_adapter(
             };
             candidates.push(dir);
         }
-        for dir in [root.join("weights").join(&model.slug), root.join(&model.slug), root.to_owned()] {
+        for dir in [
+            root.join("weights").join(&model.slug),
+            root.join(&model.slug),
+            root.to_owned(),
+        ] {
             if !candidates.contains(&dir) {
                 candidates.push(dir);
             }

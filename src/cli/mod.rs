@@ -178,33 +178,60 @@ pub struct TrainArgs {
     /// Base model: exact name, last path component (any case) or slug.
     #[arg(long)]
     pub model: Option<String>,
-    /// Dataset file, instead of the manifest's.
-    #[arg(long)]
+    /// Dataset file (JSONL), instead of the manifest's `training.dataset.path`.
+    #[arg(short, long)]
     pub dataset: Option<PathBuf>,
-    /// Output folder; the adapter goes to `<output>/<slug>/`.
+    /// Output folder; the adapter goes to `<output>/<slug>/`. Default: `weights/` beside the
+    /// manifest, where `package` looks.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
-    /// Epochs, instead of the manifest's.
-    #[arg(long)]
+    /// Epochs, instead of the manifest's (fractions allowed).
+    #[arg(long, value_name = "N")]
     pub epochs: Option<f64>,
     /// Stop after this many optimiser steps.
-    #[arg(long)]
+    #[arg(long, value_name = "N")]
     pub max_steps: Option<u64>,
     /// Device to train on.
-    #[arg(long, default_value = "auto")]
-    pub device: String,
-    /// Resume from a checkpoint folder.
-    #[arg(long)]
+    #[arg(long, value_enum, default_value_t = Device::Auto)]
+    pub device: Device,
+    /// Resume from a checkpoint folder (`<output>/<slug>/checkpoints/checkpoint-N`).
+    #[arg(long, value_name = "CKPT")]
     pub resume: Option<PathBuf>,
-    /// Local copy of the base model, instead of its name.
-    #[arg(long)]
+    /// Local copy of the base model (folder with config, weights, tokenizer), instead of the
+    /// manifest's name.
+    #[arg(long, value_name = "PATH")]
     pub base_model: Option<PathBuf>,
-    /// Random seed.
-    #[arg(long)]
+    /// Random seed, instead of the manifest's (default 42).
+    #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
-    /// Print the plan and render examples; needs no Python.
+    /// Train on the prompt as well as the answer (default: the loss covers the answer only).
     #[arg(long)]
+    pub train_on_prompt: bool,
+    /// Print the plan, render the first examples and check every dataset line; needs no Python.
+    #[arg(long, conflicts_with = "emit_plan")]
     pub dry_run: bool,
+    /// With --dry-run: how many examples to render.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub show: usize,
+    /// Write the resolved plan (and the rendered examples beside it) instead of training, for
+    /// `python -m expert_trainer PLAN` (e.g. under `accelerate launch` or `torchrun`).
+    #[arg(long, value_name = "PLAN")]
+    pub emit_plan: Option<PathBuf>,
+    /// Python virtual environment with the trainer's packages. Default: `$VIRTUAL_ENV`, then
+    /// `./.venv`.
+    #[arg(long, value_name = "DIR")]
+    pub python_env: Option<PathBuf>,
+}
+
+/// `train --device`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Device {
+    /// CUDA when available, else CPU.
+    Auto,
+    /// CPU (fp32).
+    Cpu,
+    /// CUDA; an error when there is none.
+    Cuda,
 }
 
 /// `migrate`

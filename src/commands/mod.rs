@@ -5,6 +5,7 @@ mod migrate;
 mod package;
 mod schema;
 mod sign;
+mod train;
 mod validate;
 mod verify;
 
@@ -32,16 +33,8 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<ExitStatus, CliError> {
         Command::Keygen(args) => keygen::run(args, ui),
         Command::Sign(args) => sign::run(args, ui),
         Command::Verify(args) => verify::run(args, ui),
-        Command::Train(_) => not_yet("train"),
+        Command::Train(args) => train::run(args, ui),
     }
-}
-
-fn not_yet(name: &str) -> Result<ExitStatus, CliError> {
-    Err(CliError::new(
-        ExitStatus::NotImplemented,
-        format!("`{name}` is not yet implemented in this version"),
-    )
-    .hint("see CHANGELOG.md for what this version does"))
 }
 
 /// Prints a manifest's warnings on stderr (commands other than `validate` keep going).

@@ -189,11 +189,11 @@ fn main() {
     let usage = "usage: driver TARGET SECONDS [SEED]";
     let (Some(name), Some(secs)) = (args.get(1), args.get(2).and_then(|s| s.parse::<u64>().ok()))
     else {
-        eprintln!("{usage}; targets: manifest, scan, signing");
+        eprintln!("{usage}; targets: manifest, scan, signing, dataset");
         std::process::exit(2);
     };
     let Some(&(_, target)) = TARGETS.iter().find(|(n, _)| n == name) else {
-        eprintln!("unknown target `{name}`; targets: manifest, scan, signing");
+        eprintln!("unknown target `{name}`; targets: manifest, scan, signing, dataset");
         std::process::exit(2);
     };
     let seed = args.get(3).and_then(|s| s.parse().ok()).unwrap_or_else(|| {
