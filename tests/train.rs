@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{cmd, fixture, root};
+use common::{cmd, fixture, read, root, tar_list, tar_member};
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -209,6 +209,19 @@ fn trains_a_tiny_qwen3_on_cpu_and_the_adapter_loads_with_peft() {
         "{}",
         String::from_utf8_lossy(&check.stderr)
     );
+
+    // What was trained is what gets packaged, signed and verified, with the defaults.
+    let expert = dir.path().join("expert");
+    let run = |args: &[&str]| cmd().current_dir(&expert).args(args).assert();
+    run(&["package", "--output", "trained.expert"]).code(0);
+    let packed = tar_member(&expert.join("trained.expert"), "adapter_model.safetensors");
+    assert_eq!(packed, read(&adapter.join("adapter_model.safetensors")));
+    let members = tar_list(&expert.join("trained.expert"));
+    assert!(members.contains(&"tokenizer.json".to_owned()), "{members:?}");
+    assert!(!members.iter().any(|m| m.ends_with(".bin") || m.starts_with("checkpoints")), "{members:?}");
+    run(&["keygen", "--output", "k.pem"]).code(0);
+    run(&["sign", "--expert", "trained.expert", "--key", "k.pem"]).code(0);
+    run(&["verify", "--expert", "trained.expert", "--pubkey", "k.pub"]).code(0);
 
     // A trainer failure is a clear error with exit 8, not a traceback.
     let empty = dir.path().join("not-a-model");
