@@ -22,7 +22,10 @@ fn parse_hooks(text: &str) -> Vec<Hook> {
             hooks.push(Hook::new());
             rest
         } else {
-            assert!(line.starts_with("  "), "keys are indented under an item: {line}");
+            assert!(
+                line.starts_with("  "),
+                "keys are indented under an item: {line}"
+            );
             trimmed
         };
         let (key, value) = item
@@ -30,7 +33,8 @@ fn parse_hooks(text: &str) -> Vec<Hook> {
             .unwrap_or_else(|| panic!("not `key: value`: {line}"));
         let hook = hooks.last_mut().expect("a key before the first item");
         assert!(
-            hook.insert(key.to_owned(), value.trim().to_owned()).is_none(),
+            hook.insert(key.to_owned(), value.trim().to_owned())
+                .is_none(),
             "duplicate key `{key}`"
         );
     }
@@ -75,10 +79,7 @@ fn the_hook_file_parses_and_each_entry_is_a_command() {
                 serde_json::from_str(&json).unwrap();
             assert_eq!(parsed.len(), hooks.len());
             for (p, h) in parsed.iter().zip(&hooks) {
-                assert_eq!(
-                    p.keys().collect::<Vec<_>>(),
-                    h.keys().collect::<Vec<_>>()
-                );
+                assert_eq!(p.keys().collect::<Vec<_>>(), h.keys().collect::<Vec<_>>());
                 assert_eq!(p["entry"], h["entry"].as_str());
                 assert_eq!(p["files"], h["files"].as_str());
                 assert_eq!(p["types"], serde_json::json!(["file"]));
@@ -108,7 +109,12 @@ fn the_hook_file_parses_and_each_entry_is_a_command() {
         let dir = tempfile::tempdir().unwrap();
         let bad = dir.path().join("manifest.json");
         std::fs::write(&bad, "{\"name\": 1}").unwrap();
-        cmd().args(&words[1..]).arg(&good).arg(&bad).assert().code(1);
+        cmd()
+            .args(&words[1..])
+            .arg(&good)
+            .arg(&bad)
+            .assert()
+            .code(1);
     }
 }
 
@@ -140,7 +146,11 @@ fn the_yaml_examples_in_ci_md_parse() {
         .skip(1)
         .map(|b| b.split("```").next().unwrap())
         .collect();
-    assert_eq!(blocks.len(), 2, "docs/CI.md has a pre-commit config and a workflow");
+    assert_eq!(
+        blocks.len(),
+        2,
+        "docs/CI.md has a pre-commit config and a workflow"
+    );
     assert!(blocks[0].contains("id: expert-cli-validate"));
     assert!(blocks[1].contains("--format github validate"));
     assert!(blocks[1].contains("--key-env EXPERT_SIGNING_KEY"));
