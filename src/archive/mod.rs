@@ -34,5 +34,5 @@ pub use plan::{
     WrittenMember, MANIFEST_NAME,
 };
 pub use read::{scan, visit, Limits, MemberHead, MemberInfo, ReadError, Scanned, VisitError};
-pub use sidecar::{sidecar_path, write_sidecar, SidecarError};
+pub use sidecar::{check_sidecar_name, sidecar_path, write_sidecar, SidecarError};
 pub use write::{ArchiveWriter, WriteError, WriteOptions, DEFAULT_LEVEL, DEFAULT_MTIME};

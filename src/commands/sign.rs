@@ -18,6 +18,7 @@ use serde_json::json;
 pub fn run(args: SignArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
     let key = secret_key(&args)?;
     let path = &args.expert;
+    super::package::check_sidecar_name(path)?;
     let open = || {
         std::fs::File::open(path)
             .map(std::io::BufReader::new)

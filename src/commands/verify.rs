@@ -173,11 +173,8 @@ fn trusted_keys(args: &VerifyArgs, ui: &Ui) -> Result<TrustedKeys, CliError> {
     if let Some(dir) = &args.trusted_keys {
         let skipped = trusted.add_dir(dir).map_err(trust_error)?;
         for s in skipped {
-            ui.warn(&format!(
-                "skipped `{}` in the trusted keys: {:?}",
-                s.path.display(),
-                s.reason
-            ));
+            // `SkippedEntry`'s Display is the sentence; its reason's Debug form is not for users.
+            ui.warn(&format!("{s} (in the trusted keys)"));
         }
     }
     if trusted.is_empty() {
@@ -193,6 +190,11 @@ fn trusted_keys(args: &VerifyArgs, ui: &Ui) -> Result<TrustedKeys, CliError> {
 fn trust_error(e: signing::TrustError) -> CliError {
     match e {
         signing::TrustError::Key(k) => super::keygen::key_error(k),
+        signing::TrustError::Io { ref source, .. } => CliError::new(
+            ExitStatus::Io,
+            format!("{e}: {}", crate::error::io_reason(source)),
+        )
+        .hint("--trusted-keys takes a folder of *.pub files; pass a single key with --pubkey"),
         other => CliError::new(ExitStatus::Io, other.to_string()),
     }
 }
