@@ -122,3 +122,67 @@ fn trusted_keys_given_a_file_says_why_and_what_to_do() {
         "{err}"
     );
 }
+
+/// A FIFO given as the package (`validate x.expert`, `verify`, `sign`) or as a key file blocked
+/// forever in `open`; a directory given to `sign` or `verify` was reported as an unusable name
+/// or as an altered package (exit 5). All are now "cannot read …" (exit 7) at once.
+#[cfg(unix)]
+#[test]
+fn fifos_and_folders_as_packages_or_keys_are_refused_without_blocking() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    for fifo in ["f.expert", "f.pem", "f.pub"] {
+        let c = std::ffi::CString::new(dir.join(fifo).to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo with a valid C string.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    }
+    std::fs::create_dir(dir.join("folder.expert")).unwrap();
+    let key = fixture("signing/seed0-31.pem");
+    let key = key.to_str().unwrap();
+    let pubkey = fixture("signing/seed0-31.pub");
+    let pubkey = pubkey.to_str().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["validate", "f.expert"],
+            "cannot read `f.expert`: it is not a regular file",
+        ),
+        (
+            &["verify", "--expert", "f.expert", "--pubkey", pubkey],
+            "cannot read `f.expert`: it is not a regular file",
+        ),
+        (
+            &["sign", "--expert", "f.expert", "--key", key],
+            "cannot read `f.expert`: it is not a regular file",
+        ),
+        (
+            &["sign", "--expert", "f.expert", "--key", "f.pem"],
+            "cannot read `f.pem`: it is not a regular file",
+        ),
+        (
+            &["verify", "--expert", "f.expert", "--pubkey", "f.pub"],
+            "cannot read `f.pub`: it is not a regular file",
+        ),
+        (
+            &["sign", "--expert", "folder.expert", "--key", key],
+            "cannot read `folder.expert`: it is a directory",
+        ),
+        (
+            &["verify", "--expert", "folder.expert", "--pubkey", pubkey],
+            "cannot read `folder.expert`: it is a directory",
+        ),
+    ];
+    for (args, want) in cases {
+        let out = cmd()
+            .current_dir(dir)
+            .args(*args)
+            .timeout(std::time::Duration::from_secs(20))
+            .output()
+            .unwrap();
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(7), "{args:?}: {err}");
+        assert!(
+            err.starts_with(&format!("error: {want}")),
+            "{args:?}: {err}"
+        );
+    }
+}

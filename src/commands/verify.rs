@@ -13,8 +13,8 @@ use serde_json::json;
 
 pub fn run(args: VerifyArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
     let trusted = trusted_keys(&args, ui)?;
-    let file =
-        std::fs::File::open(&args.expert).map_err(|e| CliError::io("read", &args.expert, &e))?;
+    let file = expert_cli::archive::open_package(&args.expert)
+        .map_err(|e| CliError::io("read", &args.expert, &e))?;
     let package = inspect::inspect_package(std::io::BufReader::new(file), &Limits::default());
     let first_error = package.diagnostics.errors().next().map(|d| {
         if d.pointer.is_empty() {
