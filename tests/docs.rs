@@ -101,18 +101,16 @@ fn parse(line: &str) -> Option<(String, Vec<String>)> {
             line.find("cargo run --release -- ")
                 .map(|i| i + "cargo run --release -- ".len())
         })?;
-    let mut tokens = line[start..]
-        .split_whitespace()
-        .map(clean)
-        .filter(|t| !t.is_empty());
+    let mut tokens = line[start..].split_whitespace();
     let mut sub = None;
     let mut flags = Vec::new();
-    while let Some(t) = tokens.next() {
-        if matches!(t, "|" | ">" | ";" | "&&" | "#" | "2>" | "||")
-            || t.starts_with('#')
-            || t.starts_with('>')
-        {
+    while let Some(raw) = tokens.next() {
+        if matches!(raw, "|" | ">" | ";" | "&&" | "||" | "2>") || raw.starts_with('#') || raw.starts_with('>') {
             break;
+        }
+        let t = clean(raw);
+        if t.is_empty() {
+            continue;
         }
         if t.starts_with('-') && t.len() > 1 {
             let name = t.split('=').next().unwrap_or(t).to_owned();

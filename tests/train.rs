@@ -217,8 +217,16 @@ fn trains_a_tiny_qwen3_on_cpu_and_the_adapter_loads_with_peft() {
     let packed = tar_member(&expert.join("trained.expert"), "adapter_model.safetensors");
     assert_eq!(packed, read(&adapter.join("adapter_model.safetensors")));
     let members = tar_list(&expert.join("trained.expert"));
-    assert!(members.contains(&"tokenizer.json".to_owned()), "{members:?}");
-    assert!(!members.iter().any(|m| m.ends_with(".bin") || m.starts_with("checkpoints")), "{members:?}");
+    assert!(
+        members.contains(&"tokenizer.json".to_owned()),
+        "{members:?}"
+    );
+    assert!(
+        !members
+            .iter()
+            .any(|m| m.ends_with(".bin") || m.starts_with("checkpoints")),
+        "{members:?}"
+    );
     run(&["keygen", "--output", "k.pem"]).code(0);
     run(&["sign", "--expert", "trained.expert", "--key", "k.pem"]).code(0);
     run(&["verify", "--expert", "trained.expert", "--pubkey", "k.pub"]).code(0);

@@ -33,6 +33,8 @@ pub use plan::{
     hash_file, sort_members, write_members, ContentKind, Member, PlanError, Source, WriteSummary,
     WrittenMember, MANIFEST_NAME,
 };
-pub use read::{scan, visit, Limits, MemberHead, MemberInfo, ReadError, Scanned, VisitError};
-pub use sidecar::{sidecar_path, write_sidecar, SidecarError};
+pub use read::{
+    open_package, scan, visit, Limits, MemberHead, MemberInfo, ReadError, Scanned, VisitError,
+};
+pub use sidecar::{check_sidecar_name, sidecar_path, write_sidecar, SidecarError};
 pub use write::{ArchiveWriter, WriteError, WriteOptions, DEFAULT_LEVEL, DEFAULT_MTIME};

@@ -855,3 +855,37 @@ fn finish_after_end_marker(r: &mut impl Read, buf: &mut [u8]) -> Result<(), Read
         }
     }
 }
+
+/// Opens a package file for [`visit`] or [`scan`]: it must be a regular file (a symlink to one
+/// is followed). On Unix it is opened with `O_NONBLOCK`, so a FIFO or a device given as the
+/// package is refused instead of blocking forever on `open`; the check is made on the opened
+/// handle, so nothing can be swapped in between.
+///
+/// # Errors
+///
+/// The `io::Error` of opening, or one of kind `InvalidInput` saying "it is a directory" / "it
+/// is not a regular file".
+pub fn open_package(path: &std::path::Path) -> io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    let meta = file.metadata()?;
+    if meta.is_file() {
+        Ok(file)
+    } else if meta.is_dir() {
+        Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "it is a directory",
+        ))
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "it is not a regular file",
+        ))
+    }
+}

@@ -43,6 +43,29 @@ pub fn sidecar_path(output: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// Checks that `output`'s file name can be written in a sidecar (no newline, carriage return or
+/// backslash, which `sha256sum` would need its escape syntax for). Commands call it before
+/// writing `output`, so a name the sidecar cannot hold is refused before anything is written.
+///
+/// # Errors
+///
+/// [`SidecarError::UnsupportedName`].
+pub fn check_sidecar_name(output: &Path) -> Result<(), SidecarError> {
+    sidecar_name(output).map(|_| ())
+}
+
+fn sidecar_name(output: &Path) -> Result<&[u8], SidecarError> {
+    let unsupported = || SidecarError::UnsupportedName {
+        path: output.to_owned(),
+    };
+    let base = output.file_name().ok_or_else(unsupported)?;
+    let base = base.as_encoded_bytes();
+    if base.is_empty() || base.iter().any(|b| matches!(b, b'\n' | b'\r' | b'\\')) {
+        return Err(unsupported());
+    }
+    Ok(base)
+}
+
 /// Writes `<sidecar_path(output)>` containing `<sha256>  <basename of output>\n`, atomically,
 /// replacing any older sidecar. Returns the sidecar's path.
 ///
@@ -56,14 +79,7 @@ pub fn write_sidecar(output: &Path, sha256: &str) -> Result<PathBuf, SidecarErro
             digest: sha256.to_owned(),
         });
     }
-    let unsupported = || SidecarError::UnsupportedName {
-        path: output.to_owned(),
-    };
-    let base = output.file_name().ok_or_else(unsupported)?;
-    let base = base.as_encoded_bytes();
-    if base.is_empty() || base.iter().any(|b| matches!(b, b'\n' | b'\r' | b'\\')) {
-        return Err(unsupported());
-    }
+    let base = sidecar_name(output)?;
     let mut line = Vec::with_capacity(base.len() + 67);
     line.extend_from_slice(sha256.to_ascii_lowercase().as_bytes());
     line.extend_from_slice(b"  ");
@@ -125,5 +141,8 @@ mod tests {
             write_sidecar(&bad, &digest),
             Err(SidecarError::UnsupportedName { .. })
         ));
+        assert!(check_sidecar_name(&bad).is_err());
+        assert!(check_sidecar_name(&dir.path().join("a\\b")).is_err());
+        assert!(check_sidecar_name(&out).is_ok());
     }
 }

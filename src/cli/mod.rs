@@ -74,6 +74,10 @@ pub enum Command {
     Migrate(MigrateArgs),
     /// Print the JSON Schema of the manifest (for editors).
     Schema,
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsArgs),
+    /// Print the man page, or write one page per command into a folder.
+    Man(ManArgs),
 }
 
 /// `validate`
@@ -245,5 +249,25 @@ pub struct MigrateArgs {
     pub output: Option<PathBuf>,
     /// Replace an existing output file.
     #[arg(long)]
+    pub force: bool,
+}
+
+/// `completions`
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+/// `man`
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `expert-cli.1` and one `expert-cli-COMMAND.1` per command into this folder,
+    /// instead of printing `expert-cli.1` on stdout.
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Replace existing pages in the --output folder.
+    #[arg(long, requires = "output")]
     pub force: bool,
 }

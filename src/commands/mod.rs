@@ -1,6 +1,8 @@
 //! One match over the commands; each command file holds that command's whole story.
 
+mod completions;
 mod keygen;
+mod man;
 mod migrate;
 mod package;
 mod schema;
@@ -34,6 +36,8 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<ExitStatus, CliError> {
         Command::Sign(args) => sign::run(args, ui),
         Command::Verify(args) => verify::run(args, ui),
         Command::Train(args) => train::run(args, ui),
+        Command::Completions(args) => completions::run(args, ui),
+        Command::Man(args) => man::run(args, ui),
     }
 }
 

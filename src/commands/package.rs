@@ -32,6 +32,7 @@ pub fn run(args: PackageArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
             Err(AtomicError::NoParent { .. }) => {} // created below, once the plan holds
             other => other.map_err(atomic_error)?,
         }
+        check_sidecar_name(&output)?;
     }
     let opts = PackageOptions {
         weights: args.weights.clone(),
@@ -191,6 +192,21 @@ pub fn select_error(path: &Path, manifest: &Manifest, e: SelectError) -> CliErro
         .hint("pass the full name of one of them"),
         other => CliError::new(ExitStatus::Usage, other.to_string()).hint(hint),
     }
+}
+
+/// Refuses, before anything is written, an output whose name the `.sha256` sidecar cannot hold
+/// (shared with `sign`): otherwise the package would be written and its sidecar then fail.
+pub fn check_sidecar_name(output: &Path) -> Result<(), CliError> {
+    archive::check_sidecar_name(output).map_err(|_| {
+        CliError::new(
+            ExitStatus::Usage,
+            format!(
+                "`{}` cannot be named in its .sha256 sidecar: the file name contains a newline, carriage return or backslash",
+                output.display().to_string().escape_debug()
+            ),
+        )
+        .hint("choose a file name without those characters")
+    })
 }
 
 /// The error for a refused or failed atomic write.

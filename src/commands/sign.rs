@@ -19,10 +19,12 @@ pub fn run(args: SignArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
     let key = secret_key(&args)?;
     let path = &args.expert;
     let open = || {
-        std::fs::File::open(path)
+        archive::open_package(path)
             .map(std::io::BufReader::new)
             .map_err(|e| CliError::io("read", path, &e))
     };
+    drop(open()?);
+    super::package::check_sidecar_name(path)?;
     // First pass: check the package and hash every member.
     let package = inspect::inspect_package(open()?, &Limits::default());
     if let Some(d) = package.diagnostics.errors().next() {

@@ -49,7 +49,8 @@ fn validate_path(path: &Path) -> Result<FileReport, CliError> {
         });
     }
     if is_package {
-        let file = std::fs::File::open(path).map_err(|e| CliError::io("read", path, &e))?;
+        let file =
+            expert_cli::archive::open_package(path).map_err(|e| CliError::io("read", path, &e))?;
         let report = inspect::inspect_package(std::io::BufReader::new(file), &Limits::default());
         let schema = report.manifest.as_ref().map(|m| m.schema.as_str());
         return Ok(FileReport {

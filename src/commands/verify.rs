@@ -13,8 +13,8 @@ use serde_json::json;
 
 pub fn run(args: VerifyArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
     let trusted = trusted_keys(&args, ui)?;
-    let file =
-        std::fs::File::open(&args.expert).map_err(|e| CliError::io("read", &args.expert, &e))?;
+    let file = expert_cli::archive::open_package(&args.expert)
+        .map_err(|e| CliError::io("read", &args.expert, &e))?;
     let package = inspect::inspect_package(std::io::BufReader::new(file), &Limits::default());
     let first_error = package.diagnostics.errors().next().map(|d| {
         if d.pointer.is_empty() {
@@ -173,11 +173,8 @@ fn trusted_keys(args: &VerifyArgs, ui: &Ui) -> Result<TrustedKeys, CliError> {
     if let Some(dir) = &args.trusted_keys {
         let skipped = trusted.add_dir(dir).map_err(trust_error)?;
         for s in skipped {
-            ui.warn(&format!(
-                "skipped `{}` in the trusted keys: {:?}",
-                s.path.display(),
-                s.reason
-            ));
+            // `SkippedEntry`'s Display is the sentence; its reason's Debug form is not for users.
+            ui.warn(&format!("{s} (in the trusted keys)"));
         }
     }
     if trusted.is_empty() {
@@ -193,6 +190,11 @@ fn trusted_keys(args: &VerifyArgs, ui: &Ui) -> Result<TrustedKeys, CliError> {
 fn trust_error(e: signing::TrustError) -> CliError {
     match e {
         signing::TrustError::Key(k) => super::keygen::key_error(k),
+        signing::TrustError::Io { ref source, .. } => CliError::new(
+            ExitStatus::Io,
+            format!("{e}: {}", crate::error::io_reason(source)),
+        )
+        .hint("--trusted-keys takes a folder of *.pub files; pass a single key with --pubkey"),
         other => CliError::new(ExitStatus::Io, other.to_string()),
     }
 }

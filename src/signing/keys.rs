@@ -456,6 +456,20 @@ fn read_bounded(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeyError> {
         path: path.to_owned(),
         source,
     };
+    // A FIFO or device would block `open` or never end: only regular files (or links to them)
+    // are keys. (The signing module has no libc, so this is a check before opening.)
+    let meta = fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        let what = if meta.is_dir() {
+            "it is a directory"
+        } else {
+            "it is not a regular file"
+        };
+        return Err(io(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            what,
+        )));
+    }
     let file = fs::File::open(path).map_err(io)?;
     let mut buf = Zeroizing::new(Vec::new());
     file.take(MAX_KEY_FILE_LEN + 1)
