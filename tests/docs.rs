@@ -105,7 +105,10 @@ fn parse(line: &str) -> Option<(String, Vec<String>)> {
     let mut sub = None;
     let mut flags = Vec::new();
     while let Some(raw) = tokens.next() {
-        if matches!(raw, "|" | ">" | ";" | "&&" | "||" | "2>") || raw.starts_with('#') || raw.starts_with('>') {
+        if matches!(raw, "|" | ">" | ";" | "&&" | "||" | "2>")
+            || raw.starts_with('#')
+            || raw.starts_with('>')
+        {
             break;
         }
         let t = clean(raw);
@@ -197,19 +200,6 @@ fn every_documented_command_uses_real_flags() {
     );
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let ft = e.file_type().unwrap();
-        if ft.is_dir() {
-            copy_tree(&e.path(), &to.join(e.file_name()));
-        } else if ft.is_file() {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
-}
-
 #[test]
 fn every_runnable_block_succeeds() {
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_expert-cli"));
@@ -230,7 +220,7 @@ fn every_runnable_block_succeeds() {
         let sandbox = tempfile::tempdir().unwrap();
         for dir in ["examples", "experts", "fixtures"] {
             if root().join(dir).is_dir() {
-                copy_tree(&root().join(dir), &sandbox.path().join(dir));
+                copy_dir(&root().join(dir), &sandbox.path().join(dir));
             }
         }
         for b in runnable {

@@ -9,7 +9,7 @@
 //!     git diff tests/snapshots/
 
 mod common;
-use common::{cmd, fixture, root};
+use common::{cmd, copy_dir, fixture, root};
 use std::path::{Path, PathBuf};
 
 struct Run {
@@ -100,18 +100,6 @@ fn tiny(dir: &Path) -> PathBuf {
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     dir.join("tiny.expert")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 #[test]

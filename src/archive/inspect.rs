@@ -185,37 +185,24 @@ fn check_adapter_facts(
 ) {
     let Some((size, sha)) = actual else { return };
     for a in &model.adapters {
-        if let Some(want) = a.size_bytes {
-            if want != size {
-                let node = m
-                    .root()
-                    .pointer(&format!("{}/size_bytes", a.pointer))
-                    .unwrap_or(m.root());
-                sink.at(
-                    Code::PackageDigest,
-                    &format!("{}/size_bytes", a.pointer),
-                    node,
-                    format!("adapter_model.safetensors is {size} bytes, the manifest says {want}"),
-                    Some(format!("set size_bytes to {size}, or 0 when unknown")),
-                );
-            }
+        let mut mismatch = |field: &str, message: String, hint: String| {
+            let pointer = format!("{}/{field}", a.pointer);
+            let node = m.root().pointer(&pointer).unwrap_or(m.root());
+            sink.at(Code::PackageDigest, &pointer, node, message, Some(hint));
+        };
+        if let Some(want) = a.size_bytes.filter(|&w| w != size) {
+            mismatch(
+                "size_bytes",
+                format!("adapter_model.safetensors is {size} bytes, the manifest says {want}"),
+                format!("set size_bytes to {size}, or 0 when unknown"),
+            );
         }
-        if let Some(want) = &a.sha256 {
-            if !want.eq_ignore_ascii_case(sha) {
-                let node = m
-                    .root()
-                    .pointer(&format!("{}/sha256", a.pointer))
-                    .unwrap_or(m.root());
-                sink.at(
-                    Code::PackageDigest,
-                    &format!("{}/sha256", a.pointer),
-                    node,
-                    format!(
-                        "adapter_model.safetensors has SHA-256 {sha}, the manifest says {want}"
-                    ),
-                    Some("set sha256 to the file's digest, or \"\" when unknown".to_owned()),
-                );
-            }
+        if let Some(want) = a.sha256.as_ref().filter(|w| !w.eq_ignore_ascii_case(sha)) {
+            mismatch(
+                "sha256",
+                format!("adapter_model.safetensors has SHA-256 {sha}, the manifest says {want}"),
+                "set sha256 to the file's digest, or \"\" when unknown".to_owned(),
+            );
         }
     }
 }
