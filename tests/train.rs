@@ -231,6 +231,9 @@ fn trains_a_tiny_qwen3_on_cpu_and_the_adapter_loads_with_peft() {
     run(&["sign", "--expert", "trained.expert", "--key", "k.pem"]).code(0);
     run(&["verify", "--expert", "trained.expert", "--pubkey", "k.pub"]).code(0);
 
+    // Ctrl-C stops after the current step with a usable checkpoint, and exits 130.
+    interrupt_leaves_a_checkpoint(&m, &model, &dir.path().join("interrupted"));
+
     // A trainer failure is a clear error with exit 8, not a traceback.
     let empty = dir.path().join("not-a-model");
     std::fs::create_dir_all(&empty).unwrap();
@@ -267,4 +270,69 @@ fn a_missing_python_environment_is_exit_8_with_the_fix() {
     // Where torch happens to be installed system-wide this passes the import check and fails
     // later on the hub id; both are exit 8.
     assert.code(8).stderr(predicate::str::contains("hint:"));
+}
+
+/// Starts a long run, sends SIGINT after the first logged step, and checks the checkpoint and
+/// the adapter that the trainer saves on its way out.
+fn interrupt_leaves_a_checkpoint(manifest: &Path, model: &Path, out: &Path) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_expert-cli"))
+        .args([
+            "--format",
+            "json",
+            "train",
+            "--device",
+            "cpu",
+            "--max-steps",
+            "400",
+            "--manifest",
+        ])
+        .arg(manifest)
+        .arg("--base-model")
+        .arg(model)
+        .arg("--output")
+        .arg(out)
+        .arg("--python-env")
+        .arg(root().join(".venv"))
+        .env("HF_HUB_OFFLINE", "1")
+        .env("NO_COLOR", "1")
+        .env_remove("VIRTUAL_ENV")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if line.contains("\"event\": \"log\"") || line.contains("\"event\":\"log\"") {
+            break;
+        }
+    }
+    let st = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(130), "{stderr}\n{rest:?}");
+    assert!(stderr.contains("--resume"), "{stderr}");
+    let adapter = out.join("qwen306b");
+    assert!(
+        adapter.join("adapter_model.safetensors").is_file(),
+        "{stderr}"
+    );
+    let checkpoints: Vec<_> = std::fs::read_dir(adapter.join("checkpoints"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(
+        checkpoints
+            .iter()
+            .any(|c| c.to_string_lossy().starts_with("checkpoint-")),
+        "{checkpoints:?}"
+    );
 }
