@@ -11,7 +11,12 @@ pub fn base_name(model: &str) -> &str {
 }
 
 /// The slug of a model name: its base name, lower-cased, with `.`, `-`, `_` and white space
-/// removed. `F:/models/Qwen3-0.6B` → `qwen306b`. Used by `package`, `train` and file names.
+/// removed. Used by `package`, `train` and file names.
+///
+/// ```
+/// assert_eq!(expert_cli::names::slug("F:/models/Qwen3-0.6B"), "qwen306b");
+/// assert_eq!(expert_cli::names::slug("Qwen/Qwen3-1.7B"), "qwen317b");
+/// ```
 pub fn slug(model: &str) -> String {
     base_name(model)
         .chars()
@@ -21,6 +26,11 @@ pub fn slug(model: &str) -> String {
 }
 
 /// The default package file name: `<name>-<slug>.v<version>.expert`.
+///
+/// ```
+/// let file = expert_cli::names::package_file_name("expert-neo4j", "Qwen/Qwen3-0.6B", "0.0.1");
+/// assert_eq!(file, "expert-neo4j-qwen306b.v0.0.1.expert");
+/// ```
 pub fn package_file_name(name: &str, model: &str, version: &str) -> String {
     format!("{name}-{}.v{version}.expert", slug(model))
 }
