@@ -270,6 +270,11 @@ fn a_missing_python_environment_is_exit_8_with_the_fix() {
     // Where torch happens to be installed system-wide this passes the import check and fails
     // later on the hub id; both are exit 8.
     assert.code(8).stderr(predicate::str::contains("hint:"));
+    // nothing is left behind: no rendered dataset, no empty output folders
+    assert!(
+        !m.parent().unwrap().join("weights").exists(),
+        "the failed run left weights/ behind"
+    );
 }
 
 /// Starts a long run, sends SIGINT after the first logged step, and checks the checkpoint and

@@ -125,7 +125,21 @@ pub fn run(args: TrainArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
     }
 
     // A real run: render into the output folder, then hand the plan to Python.
+    if !cfg!(feature = "python") {
+        return Err(train_error(TrainError::NoPython));
+    }
     let out = plan.output_dir.clone();
+    // Folders this run creates are removed again if it fails before writing anything in them.
+    let created: Vec<PathBuf> = [Some(out.clone()), out.parent().map(Path::to_owned)]
+        .into_iter()
+        .flatten()
+        .filter(|d| !d.exists())
+        .collect();
+    let cleanup = || {
+        for d in &created {
+            let _ = std::fs::remove_dir(d); // only when empty
+        }
+    };
     ui.status(
         "Planning",
         &format!(
@@ -150,6 +164,9 @@ pub fn run(args: TrainArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
     }
     ui.status("Rendering", &plan.dataset.path.display().to_string());
     let prepared = train::prepare(&mut plan, 0, Some(&out));
+    if prepared.is_err() {
+        cleanup();
+    }
     let prepared = match prepared {
         Ok(p) => p,
         Err(TrainError::BadLines { scan, .. }) => {
@@ -181,6 +198,9 @@ pub fn run(args: TrainArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
         .flatten()
     {
         let _ = std::fs::remove_file(f);
+    }
+    if result.is_err() {
+        cleanup();
     }
     let outcome = result.map_err(|e| {
         if let (TrainError::Python { traceback, .. }, true) = (&e, ui.verbose) {
