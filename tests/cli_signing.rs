@@ -186,15 +186,6 @@ fn round_trip_and_tamper_matrix() {
         "keys/mallory.pem",
     ])
     .code(0);
-    let mallory = String::from_utf8(
-        s.run(&["--format", "json", "keygen", "--output", "keys/x.pem"])
-            .code(0)
-            .get_output()
-            .stdout
-            .clone(),
-    )
-    .unwrap();
-    drop(mallory);
     s.verify("resigned.expert").code(3).stdout(
         predicate::str::contains("untrusted").and(predicate::str::contains("is signed by key")),
     );

@@ -12,6 +12,7 @@ use expert_cli::archive::{
     self, ArchiveWriter, AtomicFile, ContentKind, Limits, VisitError, WriteError, WriteOptions,
     MANIFEST_NAME,
 };
+use expert_cli::digest::HashingWriter;
 use expert_cli::signing::{self, SecretKey, Statement};
 use serde_json::json;
 
@@ -92,7 +93,7 @@ pub fn run(args: SignArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
     let mut out = AtomicFile::create(path, true).map_err(super::package::atomic_error)?;
     crate::interrupt::guard(out.temp_path());
     let temp = out.temp_path().to_owned();
-    let result = rewrite(open()?, &mut out, &sig_bytes).and_then(|copied| {
+    let result = rewrite(open()?, &mut out, &sig_bytes).and_then(|(copied, digest)| {
         let now: Vec<(String, String)> = copied
             .iter()
             .filter(|m| m.path != SIGNATURE_MEMBER)
@@ -105,17 +106,15 @@ pub fn run(args: SignArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
             )
             .hint("run again when nothing else writes the file"));
         }
-        Ok(())
+        Ok(digest)
     });
-    let committed = result.and_then(|()| {
+    let committed = result.and_then(|digest| {
         let _ = std::fs::remove_file(archive::sidecar_path(path));
-        out.commit().map_err(super::package::atomic_error)
+        out.commit().map_err(super::package::atomic_error)?;
+        Ok(digest)
     });
     crate::interrupt::forget(&temp);
-    committed?;
-    let digest = archive::hash_file(path)
-        .map_err(|e| CliError::new(ExitStatus::Io, e.to_string()))?
-        .0;
+    let digest = committed?;
     archive::write_sidecar(path, &digest).map_err(|e| {
         CliError::new(
             ExitStatus::Io,
@@ -174,15 +173,16 @@ fn secret_key(args: &SignArgs) -> Result<SecretKey, CliError> {
 }
 
 /// Copies the package into `out`, minus any old `signature.sig`, plus `sig` before the first
-/// member that sorts after it (members after `manifest.json` are in byte order).
+/// member that sorts after it (members after `manifest.json` are in byte order). Returns the
+/// members copied and the SHA-256 of the new package, hashed as it is written (for the sidecar).
 fn rewrite<R: std::io::Read>(
     input: R,
     out: &mut AtomicFile,
     sig: &[u8],
-) -> Result<Vec<archive::MemberInfo>, CliError> {
+) -> Result<(Vec<archive::MemberInfo>, String), CliError> {
     let mtime = super::source_date_epoch()?;
     let mut writer = ArchiveWriter::new(
-        &mut *out,
+        HashingWriter::new(&mut *out),
         WriteOptions {
             mtime,
             ..WriteOptions::default()
@@ -190,15 +190,16 @@ fn rewrite<R: std::io::Read>(
     )
     .map_err(write_error)?;
     let mut inserted = false;
-    let add_sig = |w: &mut ArchiveWriter<&mut AtomicFile>| -> Result<(), WriteError> {
-        w.append(
-            SIGNATURE_MEMBER,
-            sig.len() as u64,
-            &mut &sig[..],
-            ContentKind::Text,
-        )
-        .map(|_| ())
-    };
+    let add_sig =
+        |w: &mut ArchiveWriter<HashingWriter<&mut AtomicFile>>| -> Result<(), WriteError> {
+            w.append(
+                SIGNATURE_MEMBER,
+                sig.len() as u64,
+                &mut &sig[..],
+                ContentKind::Text,
+            )
+            .map(|_| ())
+        };
     let copied = archive::visit(input, &Limits::default(), &mut |head, data| {
         if head.path == SIGNATURE_MEMBER {
             return Ok(());
@@ -226,8 +227,8 @@ fn rewrite<R: std::io::Read>(
     if !inserted {
         add_sig(&mut writer).map_err(write_error)?;
     }
-    writer.finish().map_err(write_error)?;
-    Ok(copied)
+    let (_, digest, _) = writer.finish().map_err(write_error)?.finish();
+    Ok((copied, digest))
 }
 
 fn write_error(e: WriteError) -> CliError {

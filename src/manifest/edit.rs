@@ -67,10 +67,9 @@ pub fn set_member(source: &Source, obj: &Node, key: &str, value_text: &str) -> (
 
 /// The edit that removes member `key` from `obj`, with the comma and white space that
 /// belonged to it. `None` when the key is absent.
-pub fn remove_member(source: &Source, obj: &Node, key: &str) -> Option<(Span, String)> {
+pub fn remove_member(obj: &Node, key: &str) -> Option<(Span, String)> {
     let members = obj.as_object()?;
     let i = members.iter().position(|m| m.key == key)?;
-    let text = source.text();
     let span = if i > 0 {
         // from the end of the previous value (its comma goes) to the end of this one
         Span {
@@ -94,7 +93,6 @@ pub fn remove_member(source: &Source, obj: &Node, key: &str) -> Option<(Span, St
             String::new(),
         ));
     };
-    let _ = text;
     Some((span, String::new()))
 }
 
@@ -135,7 +133,7 @@ mod tests {
             ("b", "{\n  \"a\": 1,\n  \"c\": 3\n}"),
             ("c", "{\n  \"a\": 1,\n  \"b\": 2\n}"),
         ] {
-            let mut e = [remove_member(&s, s.root(), k).unwrap()];
+            let mut e = [remove_member(s.root(), k).unwrap()];
             let out = s.splice(&mut e);
             assert_eq!(out, want);
             assert!(Source::parse(out.as_bytes()).is_ok());

@@ -62,7 +62,7 @@ pub fn to_v2(source: &Source, schema: SchemaVersion) -> Result<String, MigrateEr
         },
         replacement,
     )];
-    if let Some(e) = remove_member(source, root, "adapters") {
+    if let Some(e) = remove_member(root, "adapters") {
         edits.push(e);
     }
     match root.get("schema_version") {
