@@ -2,7 +2,7 @@
 //! signing, and the training plan.
 //!
 //! Nothing in here prints, exits or reads the environment: the binary (`src/main.rs`) parses
-//! flags, calls these modules and renders their results. `tests/layering.rs` enforces that.
+//! flags, calls these modules and renders their results. `tests/cli/layering.rs` enforces that.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

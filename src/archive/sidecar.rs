@@ -123,7 +123,7 @@ mod tests {
         let text = std::fs::read_to_string(&side).unwrap();
         assert_eq!(text, format!("{digest}  e.v0.1.0.expert\n"));
         // When sha256sum is missing, the exact-content check above still ran. (No print here:
-        // library sources stay free of print macros, tests/layering.rs.)
+        // library sources stay free of print macros, tests/cli/layering.rs.)
         if let Ok(o) = std::process::Command::new("sha256sum")
             .arg("-c")
             .arg(&side)

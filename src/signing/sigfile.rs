@@ -9,7 +9,7 @@
 //! `sed '$d' signature.sig > statement.txt` and
 //! `sed -n '$s/^signature: //p' signature.sig | openssl base64 -d -A > sig.bin`, then
 //! `openssl pkeyutl -verify -pubin -inkey publisher.pub -rawin -in statement.txt -sigfile sig.bin`
-//! (the recipe in `docs/SIGNING.md`, run by `tests/signing.rs`). The key id is inside the
+//! (the recipe in `docs/SIGNING.md`, run by `tests/cli/signing.rs`). The key id is inside the
 //! statement and therefore signed; nothing outside the statement is trusted.
 
 use crate::signing::base64;

@@ -1,8 +1,6 @@
 //! The library never prints, exits, reads the environment or uses CLI crates (STYLE §3):
 //! this scans its sources and fails on a breach.
 
-mod common;
-
 const LIBRARY: &[&str] = &[
     "src/lib.rs",
     "src/names.rs",
@@ -41,7 +39,7 @@ fn sources(path: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
 fn library_modules_do_not_print_exit_or_read_the_environment() {
     let mut files = Vec::new();
     for p in LIBRARY {
-        let p = common::root().join(p);
+        let p = crate::common::root().join(p);
         if p.exists() {
             sources(&p, &mut files);
         }

@@ -2,8 +2,7 @@
 //! command of this binary and behaves as pre-commit runs it (entry, then the changed files), and
 //! the YAML examples in docs/CI.md parse.
 
-mod common;
-use common::{cmd, fixture, root};
+use crate::common::{cmd, fixture, root};
 use std::collections::BTreeMap;
 
 type Hook = BTreeMap<String, String>;
@@ -85,7 +84,7 @@ fn the_hook_file_parses_and_each_entry_is_a_command() {
                 assert_eq!(p["types"], serde_json::json!(["file"]));
             }
         }
-        None => eprintln!("skipped the PyYAML cross-check: python3 with yaml is not available"),
+        None => crate::common::skip("the PyYAML cross-check: python3 with yaml is not available"),
     }
     let ids: Vec<&str> = hooks.iter().map(|h| h["id"].as_str()).collect();
     assert!(ids.contains(&"expert-cli-validate"), "{ids:?}");
@@ -130,7 +129,7 @@ fn the_files_pattern_picks_manifests_only() {
     let input: String = cases.iter().map(|(p, _)| format!("{p}\n")).collect();
     let code = "import re, sys\nfor line in sys.stdin.read().splitlines():\n    print(bool(re.search(r'(^|/)manifest\\.json$', line)))";
     let Some(out) = python(code, &input) else {
-        eprintln!("skipped: python3 is not available to run pre-commit's regex dialect");
+        crate::common::skip("python3 is not available to run pre-commit's regex dialect");
         return;
     };
     let got: Vec<bool> = out.lines().map(|l| l == "True").collect();
@@ -156,7 +155,7 @@ fn the_yaml_examples_in_ci_md_parse() {
     assert!(blocks[1].contains("--key-env EXPERT_SIGNING_KEY"));
     for block in blocks {
         if python(YAML_TO_JSON, block).is_none() {
-            eprintln!("skipped parsing a YAML example: python3 with yaml is not available");
+            crate::common::skip("parsing a YAML example: python3 with yaml is not available");
         }
     }
 }

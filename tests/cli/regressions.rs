@@ -1,7 +1,6 @@
 //! Regression tests for bugs found while hardening (issue #7), one per bug.
 
-mod common;
-use common::{cmd, fixture};
+use crate::common::{cmd, fixture};
 
 fn tiny(dir: &std::path::Path) {
     for f in ["manifest.json", "README.md"] {

@@ -4,8 +4,7 @@
 //! either by the early check or by the no-clobber rename at commit; the loser leaves nothing
 //! behind and does not touch the winner's sidecar. Each test runs ROUNDS races.
 
-mod common;
-use common::{cmd, make_expert, v2_with, weight_bytes};
+use crate::common::{cmd, make_expert, v2_with, weight_bytes};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -5,11 +5,10 @@
 //!
 //! After an intended change of an output, regenerate and review the diff:
 //!
-//!     UPDATE_SNAPSHOTS=1 cargo test --test snapshots
+//!     UPDATE_SNAPSHOTS=1 cargo test --test cli snapshots::
 //!     git diff tests/snapshots/
 
-mod common;
-use common::{cmd, copy_dir, fixture, root};
+use crate::common::{cmd, copy_dir, fixture, root};
 use std::path::{Path, PathBuf};
 
 struct Run {
@@ -61,7 +60,7 @@ fn assert_snapshot(name: &str, tmp: &Path, run: &Run) {
     }
     let want = std::fs::read_to_string(&path).unwrap_or_else(|_| {
         panic!(
-            "no snapshot `{}`; run `UPDATE_SNAPSHOTS=1 cargo test --test snapshots` and review it",
+            "no snapshot `{}`; run `UPDATE_SNAPSHOTS=1 cargo test --test cli snapshots::` and review it",
             path.display()
         )
     });

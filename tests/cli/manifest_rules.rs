@@ -1,8 +1,7 @@
 //! Every rule and every edge case of upstream-manifest.md §6, with the outcome SPEC §3 asks for:
 //! each test asserts the code, the JSON pointer and the line.
 
-mod common;
-use common::*;
+use crate::common::*;
 use expert_cli::manifest::{check_bytes, Checked, Role, SchemaVersion, Severity};
 
 fn check(text: &str) -> Checked {

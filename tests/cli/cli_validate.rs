@@ -1,7 +1,6 @@
 //! `validate`, `migrate` and `schema` through the real binary: output formats, exit codes.
 
-mod common;
-use common::*;
+use crate::common::*;
 use predicates::prelude::*;
 use serde_json::Value;
 
@@ -297,7 +296,7 @@ fn generated_schema_accepts_every_real_manifest() {
         .map(|s| s.success())
         .unwrap_or(false);
     if !ok {
-        eprintln!("skipped: python3 with jsonschema is not available");
+        crate::common::skip("python3 with jsonschema is not available");
         return;
     }
     let script = r#"

@@ -2,8 +2,7 @@
 //! through the real binary, carries no machine path, and ships a README, a LICENSE matching its
 //! `license`, and a dataset sample whose lines are JSON objects with the mapped columns.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 

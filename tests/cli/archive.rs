@@ -136,7 +136,7 @@ fn tool_available(name: &str) -> bool {
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
-        println!("skipping: `{name}` is not installed");
+        crate::common::skip(&format!("`{name}` is not installed"));
     }
     ok
 }
@@ -818,7 +818,7 @@ fn visit_refuses_hostile_entries_before_the_callback_sees_them() {
 }
 
 /// Throughput on 256 MiB of bf16-like weights; run with
-/// `cargo test --release --test archive -- --ignored --nocapture throughput`.
+/// `cargo test --release --test cli -- --ignored --nocapture archive::throughput`.
 #[test]
 #[ignore = "benchmark: run by hand in release mode"]
 fn throughput() {

@@ -7,8 +7,7 @@
 //! failure names a reproducible seed.
 #![cfg(unix)]
 
-mod common;
-use common::{cmd, make_expert, v2_with, weight_bytes};
+use crate::common::{cmd, make_expert, v2_with, weight_bytes};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -1,8 +1,7 @@
 //! `package` through the real binary: model selection, naming, determinism, the packaged
 //! manifest, refusals, `--list-contents`, and `validate` of the result.
 
-mod common;
-use common::*;
+use crate::common::*;
 use predicates::prelude::*;
 use std::path::Path;
 

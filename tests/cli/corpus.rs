@@ -2,8 +2,7 @@
 //! Real expert manifests (expert-* repositories) must pass with at most warnings; every other
 //! file that gets an error gets it for the reason written here.
 
-mod common;
-use common::*;
+use crate::common::*;
 use expert_cli::manifest::{check_bytes, edit, migrate, Role, Severity, Source};
 use std::collections::BTreeMap;
 

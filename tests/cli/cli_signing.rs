@@ -1,8 +1,7 @@
 //! `keygen`, `sign`, `verify` through the real binary: golden vectors, the round trip, the
 //! tamper matrix with its four outcomes, keys, hostile packages.
 
-mod common;
-use common::*;
+use crate::common::*;
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 

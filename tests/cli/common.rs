@@ -1,4 +1,5 @@
-//! Shared test helpers: the binary, fixtures, and the shared corpus (skipped when absent).
+//! Shared test helpers: the binary, fixtures, the shared corpus, and [`skip`]: a test that
+//! cannot run says so, and fails instead when `CI` is set (a green CI means everything ran).
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -11,13 +12,24 @@ pub fn fixture(rel: &str) -> PathBuf {
     root().join("fixtures").join(rel)
 }
 
-/// `../shared/corpus` beside the checkout, or None (the test then says so and passes).
+/// Called where a test cannot run because something it needs is missing: on a developer
+/// machine it says so on stderr and the test passes; when `CI` is set it fails the test, so a
+/// green CI run means every test really ran.
+#[track_caller]
+pub fn skip(reason: &str) {
+    if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
+        panic!("cannot run under CI: {reason} (scripts/test.sh installs what the tests need)");
+    }
+    eprintln!("skipped: {reason}");
+}
+
+/// `../shared/corpus` beside the checkout, or None after [`skip`] (which fails under `CI`).
 pub fn corpus() -> Option<PathBuf> {
     let dir = root().join("../shared/corpus");
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!("skipped: ../shared/corpus is not beside this checkout");
+        skip("../shared/corpus is not beside this checkout");
         None
     }
 }

@@ -4,8 +4,7 @@
 //! no Rust Debug output), the documented exit code, and no file created, changed or removed
 //! anywhere but the expected outputs.
 
-mod common;
-use common::{cmd, fixture};
+use crate::common::{cmd, fixture};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -240,7 +239,9 @@ fn make_large(s: &Scratch, flag: &str, name: &str) -> Option<PathBuf> {
     match status {
         Ok(st) if st.success() => Some(s.work.join(name)),
         _ => {
-            eprintln!("skipped: python3 could not run fixtures/hostile/make.py {flag}");
+            crate::common::skip(&format!(
+                "python3 could not run fixtures/hostile/make.py {flag}"
+            ));
             None
         }
     }

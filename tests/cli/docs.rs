@@ -7,8 +7,7 @@
 //! Exception (documented in docs/CLI.md): README.md's two set-up commands are only flag-checked
 //! — one of them is this very test suite.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,23 @@
+//! The one integration-test binary: every area of expert-cli driven through the real binary and
+//! the library, one module per area (`cargo test --test cli AREA::`).
+
+mod common;
+
+mod archive;
+mod cli_completions;
+mod cli_package;
+mod cli_signing;
+mod cli_validate;
+mod concurrency;
+mod corpus;
+mod crash;
+mod docs;
+mod experts;
+mod hostile;
+mod layering;
+mod manifest_rules;
+mod precommit;
+mod regressions;
+mod signing;
+mod snapshots;
+mod train;
