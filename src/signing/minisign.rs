@@ -289,7 +289,7 @@ pub fn parse_public_key(text: &str) -> Result<PublicKey, MinisignError> {
     const WHAT: &str = "public key file";
     let trimmed = text.trim();
     let (line_no, encoded) = if trimmed.starts_with(UNTRUSTED_PREFIX) {
-        let lines = lines(text);
+        let lines = lines(trimmed);
         if lines.len() != 2 {
             return Err(MinisignError::LineCount {
                 what: WHAT,
@@ -298,11 +298,10 @@ pub fn parse_public_key(text: &str) -> Result<PublicKey, MinisignError> {
                 layout: "an untrusted comment, then the key in base64",
             });
         }
-        check_comment(
-            "untrusted",
-            &lines[0][UNTRUSTED_PREFIX.len()..],
-            MAX_UNTRUSTED_COMMENT_LEN,
-        )?;
+        let comment = lines[0]
+            .strip_prefix(UNTRUSTED_PREFIX)
+            .expect("the trimmed text starts with the prefix");
+        check_comment("untrusted", comment, MAX_UNTRUSTED_COMMENT_LEN)?;
         (2, lines[1])
     } else {
         (1, trimmed)
@@ -691,6 +690,9 @@ mod tests {
         // no trailing data, no missing line, nothing non-canonical
         assert!(parse_public_key(&format!("{file}extra\n")).is_err());
         assert!(parse_public_key("untrusted comment: x\n").is_err());
+        // found by fuzz/run.sh: surrounding whitespace around a key file
+        assert!(parse_public_key(" untrusted comment: \n").is_err());
+        assert_eq!(parse_public_key(&format!("\n {file}\n\n")).unwrap(), pk);
         assert!(parse_public_key(&line.replacen('R', "-", 1)).is_err());
         assert!(parse_public_key(&format!("{line}=")).is_err());
         // a key file whose algorithm tag is not `Ed`
