@@ -13,8 +13,8 @@ use serde_json::json;
 
 pub fn run(args: KeygenArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
     let passphrase = if args.encrypt {
-        // Refuse an unusable output before asking for anything.
-        signing::public_key_path(&args.output)?;
+        // Refuse an unusable or existing output before asking for anything.
+        signing::check_key_outputs(&args.output, args.force)?;
         let what = format!("the new key `{}`", args.output.display());
         Some(key_input::passphrase(&what, Confirm::Twice)?)
     } else {

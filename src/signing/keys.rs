@@ -43,9 +43,10 @@ pub const MAX_KEY_FILE_LEN: u64 = 64 * 1024;
 const NAME_PREFIX: &str = "name: ";
 
 /// PBKDF2-HMAC-SHA256 iterations when `keygen --encrypt` writes a key: OWASP's 2023 figure
-/// for this PRF. OpenSSL 3.0 (and LibreSSL, and every other PKCS#8 reader we know) reads
-/// PBKDF2; it refuses scrypt at the cost the `pkcs8` crate picks by default (N = 2^15,
-/// r = 8: "memory limit exceeded"), hence PBKDF2 (docs/SIGNING.md).
+/// for this PRF. PBES2 with PBKDF2-HMAC-SHA256 is what `openssl pkcs8 -topk8` itself writes
+/// by default, so any OpenSSL that writes it reads it; OpenSSL 3.0 refuses scrypt at the cost
+/// the `pkcs8` crate picks by default (N = 2^15, r = 8: "memory limit exceeded"), hence PBKDF2
+/// (docs/SIGNING.md).
 pub const PBKDF2_ITERATIONS: u32 = 600_000;
 
 /// Most PBKDF2 iterations accepted when reading an encrypted key (bounds the work a hostile
@@ -268,8 +269,8 @@ impl SecretKey {
     /// The private key file text encrypted under `passphrase`: optional `name:` line (not
     /// encrypted), then PKCS#8 `ENCRYPTED PRIVATE KEY` PEM with LF ends. PBES2 with
     /// PBKDF2-HMAC-SHA256 ([`PBKDF2_ITERATIONS`], 16-byte random salt) and AES-256-CBC
-    /// (16-byte random IV): what `openssl pkcs8 -topk8` writes, readable by OpenSSL 1.1+ and
-    /// LibreSSL.
+    /// (16-byte random IV): the scheme `openssl pkcs8 -topk8` writes by default (OpenSSL 3.0
+    /// reads ours: tests/cli/minisign.rs).
     ///
     /// # Errors
     /// [`KeyError::EmptyPassphrase`]; [`KeyError::Encode`] if the encoder fails (not expected).
@@ -880,6 +881,27 @@ fn stage(path: &Path, force: bool, mode: u32, contents: &[u8]) -> Result<AtomicF
     Ok(file)
 }
 
+/// Refuses early what [`write_key_files`] would refuse for `private_path`: a path naming no
+/// file or ending in `.pub`, and, without `force`, any of the three files existing. (`keygen
+/// --encrypt` calls it before asking for a passphrase.)
+///
+/// # Errors
+/// [`KeyError::NoFileName`], [`KeyError::SamePath`] or [`KeyError::Exists`].
+pub fn check_key_outputs(private_path: &Path, force: bool) -> Result<(), KeyError> {
+    let public_path = public_key_path(private_path)?;
+    let minisign_path = minisign_public_key_path(private_path)?;
+    if !force {
+        for path in [private_path, public_path.as_path(), minisign_path.as_path()] {
+            if fs::symlink_metadata(path).is_ok() {
+                return Err(KeyError::Exists {
+                    path: path.to_owned(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Writes `secret` as a key pair (see [`write_key_files`]), unencrypted.
 ///
 /// # Errors
@@ -928,16 +950,8 @@ pub fn write_key_files(
         secret = secret.with_name(name)?;
     }
     let force = options.force;
-    if !force {
-        // Before creating directories or deriving a key from the passphrase.
-        for path in [private_path, public_path.as_path(), minisign_path.as_path()] {
-            if fs::symlink_metadata(path).is_ok() {
-                return Err(KeyError::Exists {
-                    path: path.to_owned(),
-                });
-            }
-        }
-    }
+    // Before creating directories or deriving a key from the passphrase.
+    check_key_outputs(private_path, force)?;
     let private_text = match options.passphrase {
         Some(passphrase) => secret.to_encrypted_pkcs8_pem(passphrase)?,
         None => secret.to_pkcs8_pem()?,

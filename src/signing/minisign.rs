@@ -211,7 +211,7 @@ fn check_comment(which: &'static str, text: &str, max: usize) -> Result<(), Mini
         })
     } else {
         text.chars()
-            .find(|&c| c != '\t' && (c.is_control()))
+            .find(|&c| c != '\t' && c.is_control())
             .map(|c| CommentProblem::ControlCharacter { code: u32::from(c) })
     };
     match problem {

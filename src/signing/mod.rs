@@ -26,8 +26,8 @@ pub mod trust;
 pub mod verify;
 
 pub use keys::{
-    is_encrypted_secret_key, key_id, minisign_public_key_path, public_key_path, read_key_file,
-    read_public_key, read_public_key_file, read_secret_key, read_secret_key_file,
+    check_key_outputs, is_encrypted_secret_key, key_id, minisign_public_key_path, public_key_path,
+    read_key_file, read_public_key, read_public_key_file, read_secret_key, read_secret_key_file,
     read_secret_key_with_passphrase, write_key_files, write_keypair, write_keypair_with, KeyError,
     KeyFileOptions, KeyPairInfo, PublicKey, SecretKey,
 };

@@ -590,6 +590,11 @@ fn no_terminal_no_prompt() {
         0,
         "nothing written"
     );
+    // an existing key is refused before any passphrase is asked for
+    fs::write(d.path().join("k.pub"), "keep me").unwrap();
+    let out = without_terminal(d.path(), &["keygen", "--encrypt", "--output", "k.pem"]);
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`k.pub` already exists"));
 }
 
 /// Drives the binary on a real pseudo-terminal (python3's `pty`): answers each passphrase
