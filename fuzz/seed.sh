@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 root=..
 shared=$root/../shared/corpus
-mkdir -p corpus/manifest corpus/scan corpus/signing corpus/dataset
+mkdir -p corpus/manifest corpus/scan corpus/signing corpus/dataset corpus/minisign
 put() { # TARGET FILE
     [ -f "$2" ] || return 0
     cp "$2" "corpus/$1/$(sha256sum "$2" | cut -c1-16)"
@@ -17,6 +17,7 @@ for f in "$root"/fixtures/manifests/*.json "$root"/experts/*/manifest.json "$roo
     put manifest "$f"
 done
 for f in "$root"/fixtures/signing/*.sig "$root"/fixtures/signing/statement.txt; do put signing "$f"; done
+for f in "$root"/fixtures/signing/*.minisig "$root"/fixtures/signing/*.pub "$root"/fixtures/signing/*.pem; do put minisign "$f"; done
 for f in "$root"/experts/*/datasets/*.jsonl "$root"/examples/*/datasets/*.jsonl "$root"/fixtures/tiny-expert/*.jsonl \
          "$shared"/datasets/*.jsonl; do
     put dataset "$f"

@@ -7,14 +7,15 @@ cd "$(dirname "$0")/.."
 # The Python trainer's pinned packages in ./.venv (idempotent; the first run installs ~6 GB).
 scripts/python-env.sh
 
-# Tools the tests drive for real: GNU tar, gzip, sha256sum (coreutils), openssl, python3.
+# Tools the tests drive for real: GNU tar, gzip, sha256sum (coreutils), openssl, python3,
+# minisign (detached-signature interop, tests/cli/minisign.rs).
 missing=""
-for tool in tar gzip sha256sum openssl python3; do
+for tool in tar gzip sha256sum openssl python3 minisign; do
   command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
 done
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    apt-get update -qq && apt-get install -y -qq tar gzip coreutils openssl python3 >/dev/null
+    apt-get update -qq && apt-get install -y -qq tar gzip coreutils openssl python3 minisign >/dev/null
   else
     echo "error: missing tools:$missing (install them and run again)" >&2
     exit 1

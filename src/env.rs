@@ -10,6 +10,10 @@ pub const SOURCE_DATE_EPOCH: &str = "SOURCE_DATE_EPOCH";
 /// --python-env is given.
 pub const VIRTUAL_ENV: &str = "VIRTUAL_ENV";
 
+/// The passphrase of an encrypted secret key (`keygen --encrypt`, `sign` with such a key):
+/// read instead of asking on the terminal, which never happens without one (CI).
+pub const EXPERT_CLI_KEY_PASSPHRASE: &str = "EXPERT_CLI_KEY_PASSPHRASE";
+
 /// Every variable, with one line of documentation.
 #[cfg_attr(not(test), allow(dead_code))] // read by the docs test below
 pub const ALL: &[(&str, &str)] = &[
@@ -21,6 +25,10 @@ pub const ALL: &[(&str, &str)] = &[
     (
         SOURCE_DATE_EPOCH,
         "mtime of package members (default 315532800, 1980-01-01)",
+    ),
+    (
+        EXPERT_CLI_KEY_PASSPHRASE,
+        "passphrase of an encrypted secret key (keygen --encrypt, sign); else asked on the terminal",
     ),
 ];
 

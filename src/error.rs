@@ -89,3 +89,79 @@ impl From<LoadError> for CliError {
         }
     }
 }
+
+// ---- signing keys and minisign (keygen, sign, verify) -----------------------------------
+
+impl From<expert_cli::signing::KeyError> for CliError {
+    fn from(e: expert_cli::signing::KeyError) -> Self {
+        use expert_cli::signing::KeyError;
+        match e {
+            KeyError::Exists { path } => CliError::new(
+                ExitStatus::Exists,
+                format!("`{}` already exists", path.display()),
+            )
+            .hint("pass --force to replace it (the old key is lost), or choose another --output"),
+            KeyError::Io { ref source, .. } => {
+                CliError::new(ExitStatus::Io, format!("{e}: {}", io_reason(source)))
+            }
+            // Keep the reason: "cannot use key file `k`: <why>".
+            KeyError::File { path, source } => {
+                let hint = key_hint(&source);
+                let err = CliError::new(
+                    ExitStatus::Invalid,
+                    format!("cannot use key file `{}`: {source}", path.display()),
+                );
+                match hint {
+                    Some(h) => err.hint(h),
+                    None => err,
+                }
+            }
+            other => {
+                let hint = key_hint(&other);
+                let err = CliError::new(ExitStatus::Invalid, other.to_string());
+                match hint {
+                    Some(h) => err.hint(h),
+                    None => err,
+                }
+            }
+        }
+    }
+}
+
+fn key_hint(e: &expert_cli::signing::KeyError) -> Option<String> {
+    use expert_cli::signing::KeyError;
+    match e {
+        KeyError::EncryptedSecretKey => Some(format!(
+            "set {} to its passphrase, or run on a terminal to be asked",
+            crate::env::EXPERT_CLI_KEY_PASSPHRASE
+        )),
+        KeyError::PublicKeyGiven { .. } => {
+            Some("pass the secret key (the `.pem` file `expert-cli keygen` wrote)".to_owned())
+        }
+        _ => None,
+    }
+}
+
+impl From<expert_cli::signing::MinisignError> for CliError {
+    fn from(e: expert_cli::signing::MinisignError) -> Self {
+        use expert_cli::signing::MinisignError as M;
+        let status = match &e {
+            M::NoKeys | M::KeyIdMismatch { .. } => ExitStatus::Untrusted,
+            M::TooLarge
+            | M::NotText(_)
+            | M::LineCount { .. }
+            | M::Malformed { .. }
+            | M::UnsupportedAlgorithm { .. }
+            | M::Legacy
+            | M::BadSignature { .. }
+            | M::BadTrustedComment { .. } => ExitStatus::BadSignature,
+            M::Read(_) => ExitStatus::Io,
+            M::Comment { .. } | M::Key(_) | M::SelfCheck => ExitStatus::Invalid,
+        };
+        let message = match &e {
+            M::Read(source) => format!("{e}: {}", io_reason(source)),
+            _ => e.to_string(),
+        };
+        CliError::new(status, message)
+    }
+}

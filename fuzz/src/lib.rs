@@ -4,7 +4,8 @@
 
 use expert_cli::archive::{check_member_name, scan, visit, Limits};
 use expert_cli::manifest::{check_bytes, Role};
-use expert_cli::signing::{SignatureFile, Statement};
+use expert_cli::signing::minisign;
+use expert_cli::signing::{read_public_key, read_secret_key, SignatureFile, Statement};
 
 /// A fuzz target's body.
 pub type Target = fn(&[u8]);
@@ -15,7 +16,33 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("scan", archive_scan),
     ("signing", signing),
     ("dataset", dataset),
+    ("minisign", minisign_files),
 ];
+
+/// minisign's signature and public key parsers and the key readers: never panic; a parsed
+/// signature or key writes back to text that parses to the same value, and a signature given
+/// with LF ends and a final newline writes back to the same bytes. (The secret key reader is
+/// never given a passphrase, so it never runs a KDF.)
+pub fn minisign_files(data: &[u8]) {
+    if let Ok(sig) = minisign::Signature::parse(data) {
+        let text = sig.to_text();
+        let again = minisign::Signature::parse(text.as_bytes()).expect("our own output parses");
+        assert_eq!(again, sig, "minisig round trip");
+        if !data.contains(&b'\r') && data.ends_with(b"\n") {
+            assert_eq!(text.as_bytes(), data, "minisig bytes round trip");
+        }
+    }
+    if let Ok(text) = std::str::from_utf8(data) {
+        if let Ok(pk) = minisign::parse_public_key(text) {
+            let file = minisign::public_key_file(&pk);
+            let back = minisign::parse_public_key(&file).expect("our own key file parses");
+            assert_eq!(back, pk, "minisign public key round trip");
+            assert_eq!(back.minisign_keynum(), pk.minisign_keynum());
+        }
+    }
+    let _ = read_public_key(data);
+    let _ = read_secret_key(data);
+}
 
 /// `train::dataset::scan_reader` (the JSONL line parser, field mapping and template rendering)
 /// with each mapping style: never panics; every line is either an example or a listed bad line.

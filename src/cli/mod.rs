@@ -132,6 +132,10 @@ pub struct KeygenArgs {
     /// Publisher name, used by `sign` when no --publisher is given.
     #[arg(short, long)]
     pub name: Option<String>,
+    /// Protect the private key with a passphrase (PKCS#8 `ENCRYPTED PRIVATE KEY`, which
+    /// OpenSSL reads): taken from EXPERT_CLI_KEY_PASSPHRASE, else asked twice on the terminal.
+    #[arg(long)]
+    pub encrypt: bool,
     /// Replace existing key files.
     #[arg(long)]
     pub force: bool,

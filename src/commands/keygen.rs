@@ -1,29 +1,54 @@
-//! `keygen`: an Ed25519 key pair for signing packages — private key PKCS#8 PEM (0600), public
-//! key SPKI PEM beside it (`.pub`). Prints the key id and the command to run next.
+//! `keygen`: an Ed25519 key pair for signing packages — private key PKCS#8 PEM (0600, encrypted
+//! with a passphrase under `--encrypt`), public key SPKI PEM beside it (`.pub`) and the same
+//! public key for stock minisign (`.minisign.pub`). Prints the key id and the commands to run
+//! next.
 
+use super::key_input::{self, Confirm};
 use crate::cli::{Format, KeygenArgs};
 use crate::error::CliError;
 use crate::exit::ExitStatus;
 use crate::render::Ui;
-use expert_cli::signing::{self, KeyError};
+use expert_cli::signing::{self, KeyError, KeyFileOptions, SecretKey};
 use serde_json::json;
 
 pub fn run(args: KeygenArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
-    let info = signing::write_keypair(&args.output, args.name.as_deref(), args.force)
-        .map_err(key_error)?;
+    let passphrase = if args.encrypt {
+        // Refuse an unusable or existing output before asking for anything.
+        signing::check_key_outputs(&args.output, args.force)?;
+        let what = format!("the new key `{}`", args.output.display());
+        Some(key_input::passphrase(&what, Confirm::Twice)?)
+    } else {
+        None
+    };
+    let info = signing::write_key_files(
+        &SecretKey::generate(),
+        &args.output,
+        &KeyFileOptions {
+            name: args.name.as_deref(),
+            force: args.force,
+            passphrase: passphrase.as_ref().map(|p| p.as_slice()),
+        },
+    )?;
     if ui.format == Format::Json {
         ui.json(&json!({
             "key_id": info.key_id,
             "private_key": info.private_path.display().to_string(),
             "public_key": info.public_path.display().to_string(),
+            "minisign_public_key": info.minisign_public_path.display().to_string(),
             "public_key_hex": info.public_key.to_hex(),
+            "encrypted": info.encrypted,
             "name": args.name,
         }));
     } else {
+        let protection = if info.encrypted {
+            "encrypted with your passphrase"
+        } else {
+            "not encrypted"
+        };
         ui.status(
             "Created",
             &format!(
-                "private key `{}` (keep it secret, mode 0600)",
+                "private key `{}` (keep it secret, mode 0600, {protection})",
                 info.private_path.display()
             ),
         );
@@ -31,31 +56,28 @@ pub fn run(args: KeygenArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
             "Created",
             &format!("public key `{}` (share it)", info.public_path.display()),
         );
+        ui.status(
+            "Created",
+            &format!(
+                "minisign public key `{}` (the same key, for `minisign -V`)",
+                info.minisign_public_path.display()
+            ),
+        );
         ui.outln(&info.key_id);
         if !ui.quiet {
             eprintln!(
-                "next: expert-cli sign --expert PACKAGE.expert --key {}\n      expert-cli verify --expert PACKAGE.expert --pubkey {}",
+                "next: expert-cli sign --expert PACKAGE.expert --key {}\n      expert-cli verify --expert PACKAGE.expert --pubkey {}\n      minisign -V -p {} -m PACKAGE.expert   (checks PACKAGE.expert.minisig from `sign --minisig`)",
                 info.private_path.display(),
-                info.public_path.display()
+                info.public_path.display(),
+                info.minisign_public_path.display()
             );
         }
     }
     Ok(ExitStatus::Success)
 }
 
-/// The error for a key that cannot be read or written (shared with `sign` and `verify`).
+/// The error for a key that cannot be read or written (shared with `sign` and `verify`; the
+/// mapping itself is `From<KeyError> for CliError` in error.rs).
 pub fn key_error(e: KeyError) -> CliError {
-    let text = e.to_string();
-    match e {
-        KeyError::Exists { path } => CliError::new(
-            ExitStatus::Exists,
-            format!("`{}` already exists", path.display()),
-        )
-        .hint("pass --force to replace it (the old key is lost), or choose another --output"),
-        KeyError::Io { ref source, .. } => CliError::new(
-            ExitStatus::Io,
-            format!("{text}: {}", crate::error::io_reason(source)),
-        ),
-        _ => CliError::new(ExitStatus::Invalid, text),
-    }
+    e.into()
 }

@@ -1,65 +1,32 @@
-//! Strict standard base64 (RFC 4648 §4, `+/`, `=` padding) for the signature line.
+//! Strict standard base64 (RFC 4648 §4, `+/`, `=` padding) for the signature line and the
+//! minisign files, through `base64ct` (constant-time, canonical-only since 1.5.1).
 //!
-//! Small enough to own rather than add a dependency. Decoding is canonical-only: no
-//! whitespace, padding required, unused trailing bits must be zero, so one signature has
-//! exactly one text form (a tampered encoding is refused, not silently repaired).
+//! Decoding is canonical-only: no whitespace, padding required, unused trailing bits must be
+//! zero, so one value has exactly one text form (a tampered encoding is refused, not silently
+//! repaired). The round trip below re-checks that independently of the decoder's own rules.
 
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+use base64ct::{Base64, Encoding};
 
 /// Encodes `bytes` as padded standard base64.
 pub(crate) fn encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        let sextets = [(n >> 18) & 63, (n >> 12) & 63, (n >> 6) & 63, n & 63];
-        for (i, s) in sextets.iter().enumerate() {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[*s as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-fn value(c: u8) -> Option<u32> {
-    ALPHABET.iter().position(|&a| a == c).map(|p| p as u32)
+    Base64::encode_string(bytes)
 }
 
 /// Decodes canonical padded standard base64; `None` on anything else.
 pub(crate) fn decode(text: &str) -> Option<Vec<u8>> {
-    let bytes = text.as_bytes();
-    if bytes.len() % 4 != 0 {
+    let bytes = Base64::decode_vec(text).ok()?;
+    // One text form per value: a decoder that ever tolerated something (a stray bit, a
+    // missing pad) would be caught here.
+    (encode(&bytes) == text).then_some(bytes)
+}
+
+/// Decodes canonical padded standard base64 of exactly `N` bytes; `None` on anything else.
+pub(crate) fn decode_array<const N: usize>(text: &str) -> Option<[u8; N]> {
+    // Bound the work before decoding: the encoding of N bytes has a known length.
+    if text.len() != N.div_ceil(3) * 4 {
         return None;
     }
-    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
-    let quads = bytes.len() / 4;
-    for (qi, quad) in bytes.chunks(4).enumerate() {
-        let last = qi + 1 == quads;
-        let pad = quad.iter().rev().take_while(|&&c| c == b'=').count();
-        if pad > 2 || (pad > 0 && !last) {
-            return None;
-        }
-        let mut n = 0u32;
-        for &c in &quad[..4 - pad] {
-            n = (n << 6) | value(c)?;
-        }
-        n <<= 6 * pad as u32;
-        let decoded = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        // Non-canonical: bits below the last full byte must be zero.
-        let keep = 3 - pad;
-        if decoded[keep..].iter().any(|&b| b != 0) {
-            return None;
-        }
-        out.extend_from_slice(&decoded[..keep]);
-    }
-    Some(out)
+    decode(text)?.try_into().ok()
 }
 
 #[cfg(test)]
@@ -90,6 +57,15 @@ mod tests {
         ] {
             assert_eq!(decode(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn fixed_length_decoding() {
+        let text = encode(&[7u8; 64]);
+        assert_eq!(decode_array::<64>(&text), Some([7u8; 64]));
+        assert_eq!(decode_array::<63>(&text), None);
+        assert_eq!(decode_array::<65>(&text), None);
+        assert_eq!(decode_array::<64>(&format!("{text} ")), None);
     }
 
     #[test]

@@ -8,7 +8,9 @@
 //! - [`sigfile`]: the `signature.sig` archive member (statement bytes plus signature line);
 //! - [`sign`] and [`verify`]: producing and checking signatures, and the four verification
 //!   outcomes (verified, untrusted, unsigned, invalid);
-//! - [`trust`]: the set of trusted public keys built from `--pubkey` files and directories.
+//! - [`trust`]: the set of trusted public keys built from `--pubkey` files and directories;
+//! - [`minisign`]: minisign's public key and prehashed signature formats (`*.minisign.pub`,
+//!   `PACKAGE.minisig`), so stock `minisign -V` checks our detached signatures.
 //!
 //! What it must not do: print, exit, read the environment (the command passes an
 //! environment variable's value in as bytes) or read archives (the command streams the
@@ -16,6 +18,7 @@
 
 mod base64;
 pub mod keys;
+pub mod minisign;
 pub mod sigfile;
 pub mod sign;
 pub mod statement;
@@ -23,10 +26,12 @@ pub mod trust;
 pub mod verify;
 
 pub use keys::{
-    key_id, public_key_path, read_public_key, read_public_key_file, read_secret_key,
-    read_secret_key_file, write_keypair, write_keypair_with, KeyError, KeyPairInfo, PublicKey,
-    SecretKey,
+    check_key_outputs, is_encrypted_secret_key, key_id, minisign_public_key_path, public_key_path,
+    read_key_file, read_public_key, read_public_key_file, read_secret_key, read_secret_key_file,
+    read_secret_key_with_passphrase, write_key_files, write_keypair, write_keypair_with, KeyError,
+    KeyFileOptions, KeyPairInfo, PublicKey, SecretKey,
 };
+pub use minisign::MinisignError;
 pub use sigfile::{SigFileError, SignatureFile, MAX_SIGNATURE_FILE_LEN, SIGNATURE_MEMBER};
 pub use sign::{sign_statement, SignError};
 pub use statement::{format_signed_at, Statement, StatementError};

@@ -16,6 +16,7 @@ mod experts;
 mod hostile;
 mod layering;
 mod manifest_rules;
+mod minisign;
 mod precommit;
 mod regressions;
 mod signing;

@@ -509,12 +509,13 @@ fn keygen_modes_and_parent_dirs() {
         info.public_key
     );
     assert_eq!(info.key_id, info.public_key.key_id());
-    // Only the two key files: no temporary file left behind.
+    // Only the three key files (PEM pair and minisign public key): no temporary file left.
     let names: Vec<PathBuf> = fs::read_dir(dir.path().join("new/keys"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
-    assert_eq!(names.len(), 2, "{names:?}");
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert_eq!(mode(&info.minisign_public_path), 0o644);
 }
 
 #[test]

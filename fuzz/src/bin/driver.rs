@@ -168,6 +168,12 @@ fn seeds(target: &str) -> Vec<Vec<u8>> {
             "manifests/valid-v1.migrated.json",
         ],
         "signing" => &["signing/signature.sig", "signing/statement.txt"],
+        "minisign" => &[
+            "signing/minisign-message.txt.minisig",
+            "signing/seed0-31.minisign.pub",
+            "signing/seed0-31.pem",
+            "signing/seed0-31.pub",
+        ],
         _ => &[],
     };
     for f in files {
@@ -189,11 +195,11 @@ fn main() {
     let usage = "usage: driver TARGET SECONDS [SEED]";
     let (Some(name), Some(secs)) = (args.get(1), args.get(2).and_then(|s| s.parse::<u64>().ok()))
     else {
-        eprintln!("{usage}; targets: manifest, scan, signing, dataset");
+        eprintln!("{usage}; targets: manifest, scan, signing, dataset, minisign");
         std::process::exit(2);
     };
     let Some(&(_, target)) = TARGETS.iter().find(|(n, _)| n == name) else {
-        eprintln!("unknown target `{name}`; targets: manifest, scan, signing, dataset");
+        eprintln!("unknown target `{name}`; targets: manifest, scan, signing, dataset, minisign");
         std::process::exit(2);
     };
     let seed = args.get(3).and_then(|s| s.parse().ok()).unwrap_or_else(|| {
