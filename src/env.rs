@@ -10,6 +10,14 @@ pub const SOURCE_DATE_EPOCH: &str = "SOURCE_DATE_EPOCH";
 /// --python-env is given.
 pub const VIRTUAL_ENV: &str = "VIRTUAL_ENV";
 
+/// verify: trusted public keys when neither --pubkey nor --trusted-keys is given: a
+/// `:`-separated list of key files and folders of `*.pub` files.
+pub const EXPERT_CLI_TRUSTED_KEYS: &str = "EXPERT_CLI_TRUSTED_KEYS";
+/// verify: the configuration folder holding the trust store `expert-cli/trusted/`.
+pub const XDG_CONFIG_HOME: &str = "XDG_CONFIG_HOME";
+/// verify: the home folder; the trust store defaults to `~/.config/expert-cli/trusted/`.
+pub const HOME: &str = "HOME";
+
 /// Every variable, with one line of documentation.
 #[cfg_attr(not(test), allow(dead_code))] // read by the docs test below
 pub const ALL: &[(&str, &str)] = &[
@@ -21,6 +29,18 @@ pub const ALL: &[(&str, &str)] = &[
     (
         SOURCE_DATE_EPOCH,
         "mtime of package members (default 315532800, 1980-01-01)",
+    ),
+    (
+        EXPERT_CLI_TRUSTED_KEYS,
+        "verify: trusted keys (`:`-separated files and folders) when no --pubkey/--trusted-keys",
+    ),
+    (
+        XDG_CONFIG_HOME,
+        "verify: the trust store is `$XDG_CONFIG_HOME/expert-cli/trusted/`",
+    ),
+    (
+        HOME,
+        "verify: the trust store defaults to `~/.config/expert-cli/trusted/`",
     ),
 ];
 

@@ -89,3 +89,97 @@ impl From<LoadError> for CliError {
         }
     }
 }
+
+// ---- signing: `sign` and `verify` (keys read for them, trust, the operations) -------------
+
+use expert_cli::signing::{KeyError, SignError, TrustError, VerifyError};
+
+/// A key that could not be read for `sign` or `verify`, with its reason kept.
+fn key_read_error(e: KeyError) -> CliError {
+    match e {
+        KeyError::Io {
+            action,
+            ref path,
+            ref source,
+        } => CliError::new(
+            ExitStatus::Io,
+            format!(
+                "cannot {action} `{}`: {}",
+                path.display(),
+                io_reason(source)
+            ),
+        ),
+        KeyError::File { path, source } => {
+            let hint = match *source {
+                KeyError::EncryptedSecretKey => {
+                    Some("decrypt it first: `openssl pkey -in KEY -out plain.pem`")
+                }
+                KeyError::TooLarge => Some("a key file is a few hundred bytes; check the path"),
+                _ => None,
+            };
+            let err = CliError::new(
+                ExitStatus::Invalid,
+                format!("cannot use key file `{}`: {source}", path.display()),
+            );
+            match hint {
+                Some(h) => err.hint(h),
+                None => err,
+            }
+        }
+        other => CliError::new(ExitStatus::Invalid, other.to_string()),
+    }
+}
+
+impl From<SignError> for CliError {
+    fn from(e: SignError) -> Self {
+        let text = e.to_string();
+        match e {
+            SignError::Io { path, source } => CliError::io("read", &path, &source),
+            SignError::NotAPackage { .. } => CliError::new(ExitStatus::Invalid, text)
+                .hint("`sign` takes a package written by `expert-cli package`"),
+            SignError::Refused { path, .. } => CliError::new(ExitStatus::Invalid, text).hint(
+                format!("run `expert-cli validate {}` for the full report", path.display()),
+            ),
+            SignError::Publisher(_) => CliError::new(ExitStatus::Usage, text)
+                .hint("pass --publisher with a one-line name, e.g. --publisher \"ACME CI\""),
+            SignError::Changed { .. } => CliError::new(ExitStatus::Invalid, text)
+                .hint("run again when nothing else writes the file"),
+            SignError::Write(_) => CliError::new(ExitStatus::Io, text),
+            SignError::SelfCheck => CliError::new(ExitStatus::Invalid, text),
+            SignError::Key(k) => key_read_error(k),
+            SignError::PublicKeyGiven { path } => CliError::new(ExitStatus::Invalid, text).hint(
+                format!(
+                    "pass the secret key file `keygen` wrote beside it (e.g. `{}`); the .pub file is for `verify --pubkey`",
+                    path.with_extension("pem").display()
+                ),
+            ),
+            SignError::KeyEnvUnset { .. } => CliError::new(ExitStatus::Usage, text)
+                .hint("put the private key's PEM text in it, e.g. from a CI secret"),
+            SignError::KeyEnvInvalid { .. } => CliError::new(ExitStatus::Invalid, text),
+        }
+    }
+}
+
+impl From<VerifyError> for CliError {
+    fn from(e: VerifyError) -> Self {
+        let text = e.to_string();
+        match e {
+            VerifyError::Io { path, source } => CliError::io("read", &path, &source),
+            VerifyError::NotAPackage { .. } => CliError::new(ExitStatus::Invalid, text)
+                .hint("`verify` takes a package written by `expert-cli package`, e.g. `expert-cli verify NAME.expert`"),
+        }
+    }
+}
+
+impl From<TrustError> for CliError {
+    fn from(e: TrustError) -> Self {
+        match e {
+            TrustError::Key(k) => key_read_error(k),
+            TrustError::Io { ref source, .. } => {
+                CliError::new(ExitStatus::Io, format!("{e}: {}", io_reason(source))).hint(
+                    "--trusted-keys takes a folder of *.pub files; pass a single key with --pubkey",
+                )
+            }
+        }
+    }
+}
