@@ -127,6 +127,9 @@ fn hint(outcome: &Outcome, trust: &Trust<'_>, signer: &Signer) -> Option<String>
     };
     Some(match outcome {
         Outcome::Verified { .. } => return None,
+        Outcome::Untrusted { .. } if trust.keys == 0 && trust.sources.origin == TrustOrigin::Flags => {
+            "the keys given hold no public key: --trusted-keys takes a folder of *.pub files, --pubkey a key file".to_owned()
+        }
         Outcome::Untrusted { .. } if trust.keys == 0 => format!(
             "no trusted keys are configured: pass --pubkey KEY, set EXPERT_CLI_TRUSTED_KEYS to key files or folders, or copy the publisher's .pub file into {store}"
         ),

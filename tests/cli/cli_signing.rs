@@ -673,6 +673,14 @@ fn trust_without_flags() {
         .args(["--pubkey", "other/mallory.pub"])
         .assert()
         .code(3);
+    std::fs::create_dir(s.path("empty")).unwrap();
+    verify()
+        .args(["--trusted-keys", "empty"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "the keys given hold no public key",
+        ));
     let out = verify()
         .env("EXPERT_CLI_TRUSTED_KEYS", "keys")
         .args(["--format", "json"])
