@@ -13,8 +13,9 @@
 //! The caller gives `output` (a temporary file it commits only on success) and the time, so
 //! nothing here touches the clock, the environment or the final path.
 
-use super::keys::SecretKey;
-use super::keys::{read_public_key_file, read_secret_key, read_secret_key_file, KeyError};
+use super::keys::{
+    read_public_key_file, read_secret_key, read_secret_key_file, KeyError, SecretKey,
+};
 use super::sigfile::{SignatureFile, SIGNATURE_MEMBER};
 use super::statement::{check_text_value, message, ExpertFacts, SignedIntegrity, ValueProblem};
 use super::verify::{probe_not_package, NotPackage};
@@ -262,8 +263,9 @@ impl<R: Read> Read for Counted<'_, R> {
     }
 }
 
-/// Opens `path` as a package: a regular file starting with the gzip magic.
-pub(crate) fn open_package(path: &Path) -> Result<(std::fs::File, u64), OpenError> {
+/// Opens `path` as a package: a regular file (see [`archive::open_package`]) that starts with
+/// the gzip magic bytes; also returns its length.
+pub(crate) fn open_gzip(path: &Path) -> Result<(std::fs::File, u64), OpenError> {
     let mut file = archive::open_package(path).map_err(OpenError::Io)?;
     let len = file.metadata().map_err(OpenError::Io)?.len();
     let mut magic = [0u8; 2];
@@ -283,7 +285,7 @@ pub(crate) fn open_package(path: &Path) -> Result<(std::fs::File, u64), OpenErro
     Ok((file, len))
 }
 
-/// Why [`open_package`] failed.
+/// Why [`open_gzip`] failed.
 pub(crate) enum OpenError {
     Io(std::io::Error),
     NotGzip,
@@ -316,7 +318,7 @@ pub fn sign_package(
         path: input.to_owned(),
         problem,
     };
-    let (file, len) = open_package(input).map_err(|e| match e {
+    let (file, len) = open_gzip(input).map_err(|e| match e {
         OpenError::Io(e) => io(e),
         OpenError::NotGzip => not_package(NotPackage::NotGzip),
     })?;
@@ -377,7 +379,7 @@ pub fn sign_package(
     let sig_bytes = signed.signature.to_bytes();
 
     // 3. The rewrite.
-    let (file, len) = open_package(input).map_err(|e| match e {
+    let (file, len) = open_gzip(input).map_err(|e| match e {
         OpenError::Io(e) => io(e),
         OpenError::NotGzip => SignError::Changed {
             path: input.to_owned(),

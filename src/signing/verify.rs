@@ -714,7 +714,7 @@ pub fn verify_package(
         path: path.to_owned(),
         why,
     };
-    let (file, _) = super::sign::open_package(path).map_err(|e| match e {
+    let (file, _) = super::sign::open_gzip(path).map_err(|e| match e {
         super::sign::OpenError::Io(source) => VerifyError::Io {
             path: path.to_owned(),
             source,
