@@ -16,7 +16,7 @@ for f in "$root"/fixtures/manifests/*.json "$root"/experts/*/manifest.json "$roo
          "$root"/fixtures/hostile/*.json "$shared"/manifests/public/*.json; do
     put manifest "$f"
 done
-for f in "$root"/fixtures/signing/*.sig "$root"/fixtures/signing/statement.txt; do put signing "$f"; done
+for f in "$root"/fixtures/signing/*.sig "$root"/fixtures/signing/*.manifest.json; do put signing "$f"; done
 for f in "$root"/fixtures/signing/*.minisig "$root"/fixtures/signing/*.pub "$root"/fixtures/signing/*.pem; do put minisign "$f"; done
 for f in "$root"/experts/*/datasets/*.jsonl "$root"/examples/*/datasets/*.jsonl "$root"/fixtures/tiny-expert/*.jsonl \
          "$shared"/datasets/*.jsonl; do

@@ -13,6 +13,13 @@ pub const VIRTUAL_ENV: &str = "VIRTUAL_ENV";
 /// The passphrase of an encrypted secret key (`keygen --encrypt`, `sign` with such a key):
 /// read instead of asking on the terminal, which never happens without one (CI).
 pub const EXPERT_CLI_KEY_PASSPHRASE: &str = "EXPERT_CLI_KEY_PASSPHRASE";
+/// verify: trusted public keys when neither --pubkey nor --trusted-keys is given: a
+/// `:`-separated list of key files and folders of `*.pub` files.
+pub const EXPERT_CLI_TRUSTED_KEYS: &str = "EXPERT_CLI_TRUSTED_KEYS";
+/// verify: the configuration folder holding the trust store `expert-cli/trusted/`.
+pub const XDG_CONFIG_HOME: &str = "XDG_CONFIG_HOME";
+/// verify: the home folder; the trust store defaults to `~/.config/expert-cli/trusted/`.
+pub const HOME: &str = "HOME";
 
 /// Every variable, with one line of documentation.
 #[cfg_attr(not(test), allow(dead_code))] // read by the docs test below
@@ -29,6 +36,18 @@ pub const ALL: &[(&str, &str)] = &[
     (
         EXPERT_CLI_KEY_PASSPHRASE,
         "passphrase of an encrypted secret key (keygen --encrypt, sign); else asked on the terminal",
+    ),
+    (
+        EXPERT_CLI_TRUSTED_KEYS,
+        "verify: trusted keys (`:`-separated files and folders) when no --pubkey/--trusted-keys",
+    ),
+    (
+        XDG_CONFIG_HOME,
+        "verify: the trust store is `$XDG_CONFIG_HOME/expert-cli/trusted/`",
+    ),
+    (
+        HOME,
+        "verify: the trust store defaults to `~/.config/expert-cli/trusted/`",
     ),
 ];
 

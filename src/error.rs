@@ -165,3 +165,54 @@ impl From<expert_cli::signing::MinisignError> for CliError {
         CliError::new(status, message)
     }
 }
+
+// ---- signing: `sign` and `verify` (keys read for them, trust, the operations) -------------
+
+use expert_cli::signing::{SignError, TrustError, VerifyError};
+
+impl From<SignError> for CliError {
+    fn from(e: SignError) -> Self {
+        let text = e.to_string();
+        match e {
+            SignError::Io { path, source } => CliError::io("read", &path, &source),
+            SignError::NotAPackage { .. } => CliError::new(ExitStatus::Invalid, text)
+                .hint("`sign` takes a package written by `expert-cli package`"),
+            SignError::Refused { path, .. } => {
+                CliError::new(ExitStatus::Invalid, text).hint(format!(
+                    "run `expert-cli validate {}` for the full report",
+                    path.display()
+                ))
+            }
+            SignError::Publisher(_) => CliError::new(ExitStatus::Usage, text)
+                .hint("pass --publisher with a one-line name, e.g. --publisher \"ACME CI\""),
+            SignError::Changed { .. } => CliError::new(ExitStatus::Invalid, text)
+                .hint("run again when nothing else writes the file"),
+            SignError::Write(_) => CliError::new(ExitStatus::Io, text),
+            SignError::SelfCheck => CliError::new(ExitStatus::Invalid, text),
+        }
+    }
+}
+
+impl From<VerifyError> for CliError {
+    fn from(e: VerifyError) -> Self {
+        let text = e.to_string();
+        match e {
+            VerifyError::Io { path, source } => CliError::io("read", &path, &source),
+            VerifyError::NotAPackage { .. } => CliError::new(ExitStatus::Invalid, text)
+                .hint("`verify` takes a package written by `expert-cli package`, e.g. `expert-cli verify NAME.expert`"),
+        }
+    }
+}
+
+impl From<TrustError> for CliError {
+    fn from(e: TrustError) -> Self {
+        match e {
+            TrustError::Key(k) => CliError::from(k),
+            TrustError::Io { ref source, .. } => {
+                CliError::new(ExitStatus::Io, format!("{e}: {}", io_reason(source))).hint(
+                    "--trusted-keys takes a folder of *.pub files; pass a single key with --pubkey",
+                )
+            }
+        }
+    }
+}

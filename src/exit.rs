@@ -65,6 +65,19 @@ impl From<ExitStatus> for ExitCode {
     }
 }
 
+/// verify: the one place an outcome becomes an exit status (0, 3, 4, 5).
+impl From<&expert_cli::signing::Outcome> for ExitStatus {
+    fn from(outcome: &expert_cli::signing::Outcome) -> ExitStatus {
+        use expert_cli::signing::Outcome;
+        match outcome {
+            Outcome::Verified { .. } => ExitStatus::Success,
+            Outcome::Untrusted { .. } => ExitStatus::Untrusted,
+            Outcome::Unsigned => ExitStatus::Unsigned,
+            Outcome::Invalid(_) => ExitStatus::BadSignature,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::ExitStatus;

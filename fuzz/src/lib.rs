@@ -4,8 +4,9 @@
 
 use expert_cli::archive::{check_member_name, scan, visit, Limits};
 use expert_cli::manifest::{check_bytes, Role};
+use expert_cli::manifest::source::Source;
 use expert_cli::signing::minisign;
-use expert_cli::signing::{read_public_key, read_secret_key, SignatureFile, Statement};
+use expert_cli::signing::{read_public_key, read_secret_key, SignatureFile, SignedIntegrity};
 
 /// A fuzz target's body.
 pub type Target = fn(&[u8]);
@@ -149,17 +150,21 @@ pub fn archive_scan(data: &[u8]) {
     }
 }
 
-/// `SignatureFile::parse` and `Statement::parse`: never panic; what parses writes back to the
-/// same bytes.
+/// `SignatureFile::parse` and `SignedIntegrity::read`: never panic; what parses writes back to
+/// the same bytes, and a signed `integrity` section read back after splicing is the same.
 pub fn signing(data: &[u8]) {
     if let Ok(sig) = SignatureFile::parse(data) {
         assert_eq!(sig.to_bytes(), data, "signature.sig round trip");
     }
-    if let Ok(st) = Statement::parse(data) {
-        assert_eq!(
-            st.to_bytes().expect("a parsed statement must serialise"),
-            data,
-            "statement round trip"
-        );
+    if let Ok(source) = Source::parse(data) {
+        if let Ok(integrity) = SignedIntegrity::read(source.root()) {
+            let spliced = integrity.splice(&source);
+            let again = Source::parse(spliced.as_bytes()).expect("a spliced manifest parses");
+            assert_eq!(
+                SignedIntegrity::read(again.root()).as_ref(),
+                Ok(&integrity),
+                "integrity round trip"
+            );
+        }
     }
 }

@@ -158,7 +158,8 @@ pub struct SignArgs {
     /// Environment variable holding the private key (PEM text), for CI.
     #[arg(long, value_name = "VAR")]
     pub key_env: Option<String>,
-    /// Publisher name written into the signed statement.
+    /// Publisher name written into `integrity.publisher` (default: the key's name, else its
+    /// key id).
     #[arg(long)]
     pub publisher: Option<String>,
 }
@@ -167,14 +168,28 @@ pub struct SignArgs {
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// The package to verify.
-    #[arg(short, long)]
-    pub expert: PathBuf,
-    /// A trusted public key file (repeatable).
+    #[arg(
+        value_name = "PACKAGE",
+        required_unless_present = "expert",
+        conflicts_with = "expert"
+    )]
+    pub package: Option<PathBuf>,
+    /// The package to verify (the same as PACKAGE).
+    #[arg(short, long, value_name = "PACKAGE")]
+    pub expert: Option<PathBuf>,
+    /// A trusted public key file (repeatable). Without --pubkey and --trusted-keys the keys come
+    /// from EXPERT_CLI_TRUSTED_KEYS, else from ~/.config/expert-cli/trusted/*.pub.
     #[arg(long, value_name = "KEY")]
     pub pubkey: Vec<PathBuf>,
     /// A folder of trusted public keys (`*.pub`).
     #[arg(long, value_name = "DIR")]
     pub trusted_keys: Option<PathBuf>,
+    /// Invalid (exit 5) unless the signed manifest's `name` is NAME.
+    #[arg(long, value_name = "NAME")]
+    pub expect_name: Option<String>,
+    /// Invalid (exit 5) unless the signed manifest's `version` is VERSION.
+    #[arg(long, value_name = "VERSION")]
+    pub expect_version: Option<String>,
 }
 
 /// `train`

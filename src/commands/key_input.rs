@@ -17,9 +17,6 @@ use std::path::{Path, PathBuf};
 /// Errors say what was given and what is needed: a public key names the secret key file
 /// `keygen` wrote beside it; a missing passphrase without a terminal names
 /// `EXPERT_CLI_KEY_PASSPHRASE`.
-// `sign` (commands/sign.rs) calls this once the signing branch is merged; until then the
-// tests below call `secret_key_with`.
-#[allow(dead_code)]
 pub fn secret_key(key: Option<&Path>, key_env: Option<&str>) -> Result<SecretKey, CliError> {
     secret_key_with(key, key_env, |what| passphrase(what, Confirm::Once))
 }

@@ -8,7 +8,7 @@ use crate::cli::{Format, KeygenArgs};
 use crate::error::CliError;
 use crate::exit::ExitStatus;
 use crate::render::Ui;
-use expert_cli::signing::{self, KeyError, KeyFileOptions, SecretKey};
+use expert_cli::signing::{self, KeyFileOptions, SecretKey};
 use serde_json::json;
 
 pub fn run(args: KeygenArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
@@ -74,10 +74,4 @@ pub fn run(args: KeygenArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
         }
     }
     Ok(ExitStatus::Success)
-}
-
-/// The error for a key that cannot be read or written (shared with `sign` and `verify`; the
-/// mapping itself is `From<KeyError> for CliError` in error.rs).
-pub fn key_error(e: KeyError) -> CliError {
-    e.into()
 }

@@ -83,17 +83,43 @@ fn source_date_epoch() -> Result<u64, CliError> {
     }
 }
 
-/// Writes a small file (a migrated manifest) through [`AtomicFile`]: nothing half-written, and
+/// The signing time: `SOURCE_DATE_EPOCH` when set (reproducible signing), else now.
+fn signing_time() -> Result<u64, CliError> {
+    match std::env::var_os(crate::env::SOURCE_DATE_EPOCH) {
+        Some(_) => source_date_epoch(),
+        None => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .map_err(|_| {
+                CliError::new(ExitStatus::Usage, "the system clock is before 1970")
+                    .hint("set SOURCE_DATE_EPOCH to the signing time in seconds")
+            }),
+    }
+}
+
+/// Writes `target` through one temporary file beside it ([`AtomicFile`]) that Ctrl-C removes:
+/// `write` fills it; it is renamed into place only when `write` succeeds, and removed
+/// otherwise. An existing `target` is kept unless `force`.
+fn write_guarded<T>(
+    target: &std::path::Path,
+    force: bool,
+    write: impl FnOnce(&mut AtomicFile) -> Result<T, CliError>,
+) -> Result<T, CliError> {
+    let mut file = AtomicFile::create(target, force).map_err(package::atomic_error)?;
+    crate::interrupt::guard(file.temp_path());
+    let temp = file.temp_path().to_owned();
+    let result = write(&mut file)
+        .and_then(|value| file.commit().map(|()| value).map_err(package::atomic_error));
+    crate::interrupt::forget(&temp);
+    result
+}
+
+/// Writes a small file (a migrated manifest) with [`write_guarded`]: nothing half-written, and
 /// an existing file is kept unless `force`.
 fn write_atomically(path: &std::path::Path, bytes: &[u8], force: bool) -> Result<(), CliError> {
     use std::io::Write;
-    let mut file = AtomicFile::create(path, force).map_err(package::atomic_error)?;
-    crate::interrupt::guard(file.temp_path());
-    let temp = file.temp_path().to_owned();
-    let result = file
-        .write_all(bytes)
-        .map_err(|e| CliError::io("write", path, &e))
-        .and_then(|_| file.commit().map_err(package::atomic_error));
-    crate::interrupt::forget(&temp);
-    result
+    write_guarded(path, force, |file| {
+        file.write_all(bytes)
+            .map_err(|e| CliError::io("write", path, &e))
+    })
 }

@@ -3,6 +3,8 @@
 
 pub mod diagnostics;
 pub mod progress;
+pub mod sign;
+pub mod verify;
 
 use crate::cli::{ColorChoice, Format, GlobalArgs};
 use std::io::{IsTerminal, Write};

@@ -1,20 +1,21 @@
-//! Keys, the signed statement, signing and verification of `.expert` packages.
+//! Keys, signing and verification of `.expert` packages (`docs/SIGNING.md`).
 //!
-//! What this module owns (see `docs/SIGNING.md` for the user-facing description):
+//! What this module owns:
 //! - [`keys`]: Ed25519 key pairs, their files (PKCS#8 / SPKI PEM, plus upstream's legacy raw
 //!   and hex forms on input) and the key id;
-//! - [`statement`]: the canonical signed message. It is the ONLY place the signed bytes are
-//!   built; verification parses and re-serialises through it, never a copy of its own;
-//! - [`sigfile`]: the `signature.sig` archive member (statement bytes plus signature line);
-//! - [`sign`] and [`verify`]: producing and checking signatures, and the four verification
+//! - [`statement`]: what a signature binds — the signed message
+//!   (`manifest.json:<sha256 of manifest.json>`, the one the expert runtime checks) and the
+//!   signed `integrity` section of the manifest. It is the ONLY place either is built;
+//! - [`sigfile`]: the `signature.sig` member (the signature in hex);
+//! - [`sign`]: [`sign_package`], the library operation behind `expert-cli sign`;
+//! - [`verify`]: [`verify_package`], the operation behind `expert-cli verify`, and its four
 //!   outcomes (verified, untrusted, unsigned, invalid);
-//! - [`trust`]: the set of trusted public keys built from `--pubkey` files and directories;
+//! - [`trust`]: the trusted key set, and where it comes from (flags, environment, store).
 //! - [`minisign`]: minisign's public key and prehashed signature formats (`*.minisign.pub`,
 //!   `PACKAGE.minisig`), so stock `minisign -V` checks our detached signatures.
 //!
-//! What it must not do: print, exit, read the environment (the command passes an
-//! environment variable's value in as bytes) or read archives (the command streams the
-//! archive and hands over member digests). ed25519-dalek and PEM handling live only here.
+//! What it must not do: print, exit or read the environment (the command passes values such
+//! as an environment variable's content in). ed25519-dalek and PEM handling live only here.
 
 mod base64;
 pub mod keys;
@@ -33,10 +34,28 @@ pub use keys::{
 };
 pub use minisign::MinisignError;
 pub use sigfile::{SigFileError, SignatureFile, MAX_SIGNATURE_FILE_LEN, SIGNATURE_MEMBER};
-pub use sign::{sign_statement, SignError};
-pub use statement::{format_signed_at, Statement, StatementError};
-pub use trust::{SkipReason, SkippedEntry, TrustError, TrustedKey, TrustedKeys};
-pub use verify::{
-    check_members, report, verify_signature_file, Invalid, ManifestFacts, Outcome, Report,
-    VerifiedStatement, VerifyError,
+pub use sign::{sign_manifest, sign_package, SignError, SignOptions, SignReport, SignedManifest};
+pub use statement::{message, ExpertFacts, IntegrityProblem, SignedIntegrity};
+pub use trust::{
+    SkipReason, SkippedEntry, TrustError, TrustOrigin, TrustSources, TrustedKey, TrustedKeys,
 };
+pub use verify::{
+    check_members, file_name_warning, verify_contents, verify_package, MemberDigest, NotPackage,
+    Outcome, Reason, Signer, Verdict, VerifyError, VerifyOptions, VerifyReport, Warning,
+};
+
+/// How a member name, or any other text taken from a package, is shown in a message:
+/// characters that could hide or reorder text on a terminal (controls, bidirectional and
+/// zero-width characters) are escaped as `\u{…}`. The one function every such name goes
+/// through in signing and its rendering (to be replaced by `archive::display_name`).
+pub fn display_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if statement::is_forbidden_char(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

@@ -1,83 +1,52 @@
-//! The `signature.sig` archive member: the statement followed by one signature line.
+//! The `signature.sig` archive member: the 64-byte Ed25519 signature over
+//! [`message`](crate::signing::statement::message), as 128 lowercase hex digits and one line
+//! feed.
 //!
-//! ```text
-//! <statement bytes, exactly as signed, ending in "\n">
-//! signature: <standard padded base64 of the 64-byte Ed25519 signature>\n
-//! ```
-//!
-//! Every line but the last is the signed statement, so standard tools split it:
-//! `sed '$d' signature.sig > statement.txt` and
-//! `sed -n '$s/^signature: //p' signature.sig | openssl base64 -d -A > sig.bin`, then
-//! `openssl pkeyutl -verify -pubin -inkey publisher.pub -rawin -in statement.txt -sigfile sig.bin`
-//! (the recipe in `docs/SIGNING.md`, run by `tests/cli/signing.rs`). The key id is inside the
-//! statement and therefore signed; nothing outside the statement is trusted.
+//! The expert runtime reads the member as UTF-8, trims it and hex-decodes it, so a trailing
+//! `\n` is fine there; `verify` accepts exactly what `sign` writes (any other byte form is
+//! refused with its reason, like every other non-canonical part of a package). A member in the
+//! earlier statement format (`expert-cli signed statement v1` …) is recognised and refused
+//! with its own reason, [`SigFileError::LegacyStatement`].
 
-use crate::signing::base64;
-use crate::signing::statement::{Statement, StatementError, RESERVED_MEMBER};
+use crate::signing::statement::LEGACY_STATEMENT_HEADER;
 use thiserror::Error;
 
 /// The archive member name of the signature file.
-pub const SIGNATURE_MEMBER: &str = RESERVED_MEMBER;
+pub const SIGNATURE_MEMBER: &str = crate::archive::inspect::SIGNATURE_MEMBER;
 
-/// The largest `signature.sig` accepted, in bytes; readers should stop reading past it.
-pub const MAX_SIGNATURE_FILE_LEN: usize = 1024 * 1024;
+/// The largest `signature.sig` accepted, in bytes (the real one is 129).
+pub const MAX_SIGNATURE_FILE_LEN: usize = 4096;
 
-const SIGNATURE_PREFIX: &str = "signature: ";
-
-/// A parsed or freshly made `signature.sig`: a valid statement, its exact bytes and the
-/// signature over them. Fields are private so that a value always holds a valid statement.
+/// A `signature.sig`: one Ed25519 signature.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignatureFile {
-    statement: Statement,
-    statement_bytes: Vec<u8>,
     signature: [u8; 64],
 }
 
 /// Why a `signature.sig` is refused.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum SigFileError {
     /// Larger than [`MAX_SIGNATURE_FILE_LEN`].
-    #[error("`signature.sig` is {len} bytes long, more than the limit of {max}")]
+    #[error("`signature.sig` is {len} bytes long; a signature is 129 bytes (128 hex digits and a line feed)")]
     TooLarge {
-        /// Its length (or a lower bound).
+        /// Its length.
         len: usize,
-        /// The limit.
-        max: usize,
     },
-    /// The last line is missing, lacks its `\n`, or is not `signature: …`.
-    #[error("`signature.sig` does not end with a `signature: <base64>` line and a line feed")]
-    MissingSignatureLine,
-    /// The signature line does not hold canonical base64 of 64 bytes.
-    #[error("the `signature:` line of `signature.sig` is not standard base64 of a 64-byte Ed25519 signature")]
-    BadSignatureEncoding,
-    /// The statement part is malformed.
-    #[error("`signature.sig` holds an invalid statement: {0}")]
-    Statement(StatementError),
+    /// The earlier statement format, which is no longer read.
+    #[error("`signature.sig` is in the signed-statement format of earlier expert-cli versions (`{LEGACY_STATEMENT_HEADER}`), which this version no longer accepts and the expert runtime cannot check")]
+    LegacyStatement,
+    /// Not the byte form `sign` writes.
+    #[error("`signature.sig` {problem}; it must be the 128 lowercase hex digits of an Ed25519 signature and one line feed")]
+    Malformed {
+        /// What is wrong.
+        problem: &'static str,
+    },
 }
 
 impl SignatureFile {
-    /// Pairs a statement with its signature; the statement must be valid.
-    pub(crate) fn new(
-        statement: Statement,
-        signature: [u8; 64],
-    ) -> Result<SignatureFile, StatementError> {
-        let statement_bytes = statement.to_bytes()?;
-        Ok(SignatureFile {
-            statement,
-            statement_bytes,
-            signature,
-        })
-    }
-
-    /// The signed statement.
-    pub fn statement(&self) -> &Statement {
-        &self.statement
-    }
-
-    /// The exact bytes the signature covers.
-    pub fn statement_bytes(&self) -> &[u8] {
-        &self.statement_bytes
+    /// Wraps a raw signature.
+    pub fn from_bytes(signature: [u8; 64]) -> SignatureFile {
+        SignatureFile { signature }
     }
 
     /// The raw 64-byte Ed25519 signature.
@@ -85,21 +54,14 @@ impl SignatureFile {
         &self.signature
     }
 
-    /// The signature as it appears on the `signature:` line (standard padded base64).
-    pub fn signature_base64(&self) -> String {
-        base64::encode(&self.signature)
+    /// The signature as 128 lowercase hex digits.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.signature)
     }
 
-    /// The key id the statement names.
-    pub fn key_id(&self) -> &str {
-        &self.statement.key_id
-    }
-
-    /// The member's bytes: statement bytes, then `signature: <base64>\n`.
+    /// The member's bytes: the hex digits and `\n`.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = self.statement_bytes.clone();
-        out.extend_from_slice(SIGNATURE_PREFIX.as_bytes());
-        out.extend_from_slice(self.signature_base64().as_bytes());
+        let mut out = self.to_hex().into_bytes();
         out.push(b'\n');
         out
     }
@@ -107,37 +69,36 @@ impl SignatureFile {
     /// Parses a `signature.sig` strictly: `parse(b)?.to_bytes() == b`.
     ///
     /// # Errors
-    /// [`SigFileError::TooLarge`], [`SigFileError::MissingSignatureLine`],
-    /// [`SigFileError::BadSignatureEncoding`] or [`SigFileError::Statement`].
+    /// [`SigFileError::TooLarge`], [`SigFileError::LegacyStatement`] or
+    /// [`SigFileError::Malformed`] saying what differs.
     pub fn parse(bytes: &[u8]) -> Result<SignatureFile, SigFileError> {
         if bytes.len() > MAX_SIGNATURE_FILE_LEN {
-            return Err(SigFileError::TooLarge {
-                len: bytes.len(),
-                max: MAX_SIGNATURE_FILE_LEN,
-            });
+            return Err(SigFileError::TooLarge { len: bytes.len() });
         }
-        let body = bytes
-            .strip_suffix(b"\n")
-            .ok_or(SigFileError::MissingSignatureLine)?;
-        let split = body
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .ok_or(SigFileError::MissingSignatureLine)?;
-        let (statement_bytes, last) = (&body[..=split], &body[split + 1..]);
-        let encoded = last
-            .strip_prefix(SIGNATURE_PREFIX.as_bytes())
-            .ok_or(SigFileError::MissingSignatureLine)?;
-        let encoded =
-            std::str::from_utf8(encoded).map_err(|_| SigFileError::BadSignatureEncoding)?;
-        let signature: [u8; 64] = base64::decode(encoded)
-            .and_then(|v| <[u8; 64]>::try_from(v.as_slice()).ok())
-            .ok_or(SigFileError::BadSignatureEncoding)?;
-        let statement = Statement::parse(statement_bytes).map_err(SigFileError::Statement)?;
-        Ok(SignatureFile {
-            statement,
-            statement_bytes: statement_bytes.to_vec(),
-            signature,
-        })
+        if bytes.starts_with(format!("{LEGACY_STATEMENT_HEADER}\n").as_bytes()) {
+            return Err(SigFileError::LegacyStatement);
+        }
+        let malformed = |problem| Err(SigFileError::Malformed { problem });
+        let Some(digits) = bytes.strip_suffix(b"\n") else {
+            return malformed("does not end with a line feed");
+        };
+        if digits.iter().any(|b| b.is_ascii_whitespace()) {
+            return malformed("holds white space other than the final line feed");
+        }
+        if digits.iter().any(|b| !b.is_ascii_hexdigit()) {
+            return malformed("holds a character that is not a hex digit");
+        }
+        if digits.iter().any(u8::is_ascii_uppercase) {
+            return malformed("holds upper-case hex digits");
+        }
+        if digits.len() != 128 {
+            return malformed("does not hold exactly 128 hex digits");
+        }
+        let mut signature = [0u8; 64];
+        match hex::decode_to_slice(digits, &mut signature) {
+            Ok(()) => Ok(SignatureFile { signature }),
+            Err(_) => malformed("holds a character that is not a hex digit"),
+        }
     }
 }
 
@@ -145,56 +106,45 @@ impl SignatureFile {
 mod tests {
     use super::*;
 
-    fn sample() -> SignatureFile {
-        let statement = Statement {
-            name: "expert-x".into(),
-            version: "1.0.0".into(),
-            base_model: "Qwen3-0.6B".into(),
-            signed_at: "2026-01-01T00:00:00Z".into(),
-            publisher: "me".into(),
-            key_id: "00112233445566ff".into(),
-            members: vec![("manifest.json".into(), "0".repeat(64))],
-        };
-        SignatureFile::new(statement, [7u8; 64]).unwrap()
-    }
-
     #[test]
     fn round_trip_and_shape() {
-        let sf = sample();
+        let sf = SignatureFile::from_bytes(std::array::from_fn(|i| i as u8 * 3));
         let bytes = sf.to_bytes();
-        assert_eq!(SignatureFile::parse(&bytes).unwrap(), sf);
-        let text = String::from_utf8(bytes).unwrap();
-        let (stmt, last) = text.trim_end().rsplit_once('\n').unwrap();
-        assert_eq!(format!("{stmt}\n").as_bytes(), sf.statement_bytes());
-        assert_eq!(last.len(), "signature: ".len() + 88);
+        assert_eq!(bytes.len(), 129);
+        assert_eq!(SignatureFile::parse(&bytes), Ok(sf));
     }
 
     #[test]
-    fn refuses_malformed() {
-        let good = String::from_utf8(sample().to_bytes()).unwrap();
-        let sig = sample().signature_base64();
+    fn refuses_every_other_form() {
+        let good = String::from_utf8(SignatureFile::from_bytes([0xab; 64]).to_bytes()).unwrap();
         let bad = [
             good.trim_end().to_owned(),
             format!("{good}\n"),
-            good.replace("signature: ", "signature:"),
-            good.replace("signature: ", "Signature: "),
-            good.replace(&sig, &sig[..84]),
-            good.replace(&sig, &format!("{sig}AAAA")),
-            good.replace(&sig, &sig.replace('=', "")),
+            format!(" {good}"),
             good.replace('\n', "\r\n"),
-            good.replace("members: 1\n", "members: 1\nextra\n"),
-            format!("signature: {sig}\n"),
+            good.to_uppercase(),
+            good[2..].to_owned(),
+            format!("ab{good}"),
+            good.replacen("ab", "zz", 1),
             String::new(),
+            "\n".into(),
         ];
         for b in bad {
             assert!(
-                SignatureFile::parse(b.as_bytes()).is_err(),
+                matches!(
+                    SignatureFile::parse(b.as_bytes()),
+                    Err(SigFileError::Malformed { .. })
+                ),
                 "accepted {b:?}"
             );
         }
-        let big = vec![b'a'; MAX_SIGNATURE_FILE_LEN + 1];
+        let legacy = format!("{LEGACY_STATEMENT_HEADER}\nname: x\n");
+        assert_eq!(
+            SignatureFile::parse(legacy.as_bytes()),
+            Err(SigFileError::LegacyStatement)
+        );
         assert!(matches!(
-            SignatureFile::parse(&big),
+            SignatureFile::parse(&vec![b'a'; MAX_SIGNATURE_FILE_LEN + 1]),
             Err(SigFileError::TooLarge { .. })
         ));
     }

@@ -1,55 +1,424 @@
-//! Signing: the statement's canonical bytes, signed with pure Ed25519 (RFC 8032).
+//! Signing a package: the signed `integrity` section spliced into `manifest.json`, the Ed25519
+//! signature over [`message`], and the package rewritten once with both.
 //!
-//! Like minisign's `sign`, the new signature is checked against the public key before it is
-//! returned, so a broken key or encoder can never produce a package that does not verify.
+//! [`sign_package`] reads the package twice and writes it once:
+//! 1. checks it as `validate` does (a package `validate` refuses is not signed) and hashes
+//!    every member;
+//! 2. builds the new `manifest.json` ([`sign_manifest`]: only the value of `integrity` changes)
+//!    and its signature (checked against the public key before use, as minisign does);
+//! 3. copies every member byte for byte into `output` through the archive writer, replacing
+//!    `manifest.json`, dropping an old `signature.sig` and inserting the new one in name order.
+//!    If any member's digest differs from the first read, the result is refused.
+//!
+//! The caller gives `output` (a temporary file it commits only on success) and the time, so
+//! nothing here touches the clock, the environment or the final path.
 
-use crate::signing::keys::SecretKey;
-use crate::signing::sigfile::SignatureFile;
-use crate::signing::statement::{Statement, StatementError};
+use super::keys::SecretKey;
+use super::sigfile::{SignatureFile, SIGNATURE_MEMBER};
+use super::statement::{check_text_value, message, ExpertFacts, SignedIntegrity, ValueProblem};
+use super::verify::{probe_not_package, NotPackage};
+use crate::archive::{
+    self, inspect, ArchiveWriter, ContentKind, Limits, MemberInfo, VisitError, WriteError,
+    WriteOptions, MANIFEST_NAME,
+};
+use crate::digest::HashingWriter;
+use crate::manifest::source::Source;
+use crate::progress::Progress;
 use ed25519_dalek::Signer;
+use serde::Serialize;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use thiserror::Error;
 
-/// Why a statement could not be signed.
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
-#[non_exhaustive]
+/// Why a package could not be signed.
+#[derive(Debug, Error)]
 pub enum SignError {
-    /// The statement breaks a format rule.
-    #[error("cannot sign: {0}")]
-    Statement(StatementError),
-    /// The statement names another key than the one signing it.
-    #[error("the statement names key id `{statement}` but the signing key's id is `{key}`")]
-    KeyIdMismatch {
-        /// The key id in the statement.
-        statement: String,
-        /// The signing key's id.
-        key: String,
+    /// The package could not be opened or read.
+    #[error("cannot read `{}`", path.display())]
+    Io {
+        /// The package.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
     },
+    /// The file is not an `.expert` package at all.
+    #[error("`{}` is not an .expert package: {why}", path.display())]
+    NotAPackage {
+        /// The file.
+        path: PathBuf,
+        /// Why not.
+        why: NotPackage,
+    },
+    /// `validate` refuses the package (or the archive reader does).
+    #[error("`{}` cannot be signed: {problem}", path.display())]
+    Refused {
+        /// The package.
+        path: PathBuf,
+        /// The first problem, as `validate` words it.
+        problem: String,
+    },
+    /// The publisher breaks the text value rules.
+    #[error("the publisher {0}")]
+    Publisher(ValueProblem),
+    /// A member changed between the check and the rewrite.
+    #[error("`{}` changed while it was being signed", path.display())]
+    Changed {
+        /// The package.
+        path: PathBuf,
+    },
+    /// Writing the signed package failed.
+    #[error("cannot write the signed package: {0}")]
+    Write(#[from] WriteError),
     /// The fresh signature did not verify (not expected; a defensive self-check).
     #[error("the new signature does not verify against the signing key's public key")]
     SelfCheck,
 }
 
-/// Signs `statement` with `key` and returns the `signature.sig` content.
-///
-/// The statement's `key_id` must be `key`'s id (set it from [`SecretKey::key_id`]).
-/// Ed25519 is deterministic: the same key and statement always give the same bytes.
+/// A packaged manifest after signing.
+#[derive(Clone, Debug)]
+pub struct SignedManifest {
+    /// The new `manifest.json` bytes.
+    pub manifest: Vec<u8>,
+    /// The `integrity` section written into it.
+    pub integrity: SignedIntegrity,
+    /// The signature over [`message`] of `manifest`.
+    pub signature: SignatureFile,
+}
+
+/// Signs a packaged manifest: splices the signed `integrity` section (publisher, time, the
+/// key, and `files`, the SHA-256 of every other member) into `source` and signs the result.
+/// Ed25519 is deterministic: the same inputs always give the same bytes.
 ///
 /// # Errors
-/// [`SignError::Statement`] for an invalid statement, [`SignError::KeyIdMismatch`], or
-/// [`SignError::SelfCheck`].
-pub fn sign_statement(key: &SecretKey, statement: &Statement) -> Result<SignatureFile, SignError> {
-    let own_id = key.key_id();
-    if statement.key_id != own_id {
-        return Err(SignError::KeyIdMismatch {
-            statement: statement.key_id.clone(),
-            key: own_id,
-        });
-    }
-    let bytes = statement.to_bytes().map_err(SignError::Statement)?;
-    let signature = key.signing_key().sign(&bytes);
+/// [`SignError::Publisher`] for a publisher that breaks the value rules;
+/// [`SignError::SelfCheck`] if the new signature does not verify.
+pub fn sign_manifest(
+    source: &Source,
+    files: &[(String, String)],
+    key: &SecretKey,
+    publisher: &str,
+    created_at: u64,
+) -> Result<SignedManifest, SignError> {
+    check_text_value(publisher).map_err(SignError::Publisher)?;
+    let mut files = files.to_vec();
+    files.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    let integrity = SignedIntegrity {
+        created_at: crate::clock::rfc3339_utc(created_at),
+        publisher: publisher.to_owned(),
+        pubkey: key.public_key().to_hex(),
+        key_id: key.key_id(),
+        files,
+    };
+    let manifest = integrity.splice(source).into_bytes();
+    let msg = message(&manifest);
+    let signature = key.signing_key().sign(&msg);
     key.signing_key()
         .verifying_key()
-        .verify_strict(&bytes, &signature)
+        .verify_strict(&msg, &signature)
         .map_err(|_| SignError::SelfCheck)?;
-    SignatureFile::new(statement.clone(), signature.to_bytes()).map_err(SignError::Statement)
+    Ok(SignedManifest {
+        manifest,
+        integrity,
+        signature: SignatureFile::from_bytes(signature.to_bytes()),
+    })
+}
+
+/// How to sign a package.
+#[derive(Clone, Debug)]
+pub struct SignOptions {
+    /// `integrity.publisher`; default: the key's name, else its key id.
+    pub publisher: Option<String>,
+    /// `integrity.created_at`, seconds since the Unix epoch.
+    pub created_at: u64,
+    /// How the rewritten package is written (member mtime, compression).
+    pub write: WriteOptions,
+    /// Bounds for reading the package.
+    pub limits: Limits,
+}
+
+/// What [`sign_package`] did.
+#[derive(Clone, Debug, Serialize)]
+pub struct SignReport {
+    /// The package that was signed.
+    pub package: String,
+    /// SHA-256 of the signed package file.
+    pub sha256: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// The expert's `name`.
+    pub name: String,
+    /// Its `version`.
+    pub version: String,
+    /// The packaged base model.
+    pub base_model: String,
+    /// `integrity.publisher`.
+    pub publisher: String,
+    /// The signing key's id.
+    pub key_id: String,
+    /// The signing key, 64 lowercase hex digits.
+    pub pubkey: String,
+    /// `integrity.created_at`.
+    pub created_at: String,
+    /// How many members the signed package holds (`manifest.json` and `signature.sig`
+    /// included).
+    pub members: usize,
+    /// The signature, 128 lowercase hex digits (the content of `signature.sig`).
+    pub signature: String,
+    /// True when an earlier `signature.sig` was replaced.
+    pub replaced_signature: bool,
+}
+
+impl SignReport {
+    /// The trusted comment for a detached minisign signature of this package: names the
+    /// expert, its version and base model (#12.7).
+    pub fn trusted_comment(&self) -> String {
+        format!(
+            "expert-cli package {} {} for {}, signed by {} (key {})",
+            self.name, self.version, self.base_model, self.publisher, self.key_id
+        )
+    }
+}
+
+/// Counts bytes read into a [`Progress`].
+struct Counted<'a, R> {
+    inner: R,
+    progress: &'a mut dyn Progress,
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.advance(n as u64);
+        Ok(n)
+    }
+}
+
+/// Opens `path` as a package: a regular file (see [`archive::open_package`]) that starts with
+/// the gzip magic bytes; also returns its length.
+pub(crate) fn open_gzip(path: &Path) -> Result<(std::fs::File, u64), OpenError> {
+    let mut file = archive::open_package(path).map_err(OpenError::Io)?;
+    let len = file.metadata().map_err(OpenError::Io)?.len();
+    let mut magic = [0u8; 2];
+    let mut got = 0;
+    while got < 2 {
+        match file.read(&mut magic[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(OpenError::Io(e)),
+        }
+    }
+    if magic[..got] != [0x1f, 0x8b] {
+        return Err(OpenError::NotGzip);
+    }
+    std::io::Seek::rewind(&mut file).map_err(OpenError::Io)?;
+    Ok((file, len))
+}
+
+/// Why [`open_gzip`] failed.
+pub(crate) enum OpenError {
+    Io(std::io::Error),
+    NotGzip,
+}
+
+/// Signs the package at `input` with `key`, writing the signed package to `output` (the
+/// caller commits it over `input`, or elsewhere). Progress is reported in package bytes read,
+/// under `checking` and then `signing`.
+///
+/// # Errors
+/// [`SignError::Io`], [`SignError::NotAPackage`], [`SignError::Refused`] when `validate`
+/// would refuse the package, [`SignError::Publisher`], [`SignError::Changed`],
+/// [`SignError::Write`], [`SignError::SelfCheck`].
+pub fn sign_package(
+    input: &Path,
+    output: &mut dyn Write,
+    key: &SecretKey,
+    opts: &SignOptions,
+    progress: &mut dyn Progress,
+) -> Result<SignReport, SignError> {
+    let io = |source| SignError::Io {
+        path: input.to_owned(),
+        source,
+    };
+    let not_package = |why| SignError::NotAPackage {
+        path: input.to_owned(),
+        why,
+    };
+    let refused = |problem: String| SignError::Refused {
+        path: input.to_owned(),
+        problem,
+    };
+    let (file, len) = open_gzip(input).map_err(|e| match e {
+        OpenError::Io(e) => io(e),
+        OpenError::NotGzip => not_package(NotPackage::NotGzip),
+    })?;
+
+    // 1. Check it as `validate` does, and hash every member.
+    progress.start("checking", len);
+    let counted = Counted {
+        inner: file,
+        progress: &mut *progress,
+    };
+    let checked = inspect::inspect_package(std::io::BufReader::new(counted), &opts.limits);
+    progress.finish();
+    if !checked.readable {
+        if let Some(why) = probe_not_package(input, &opts.limits) {
+            return Err(not_package(why));
+        }
+    }
+    if checked.readable && !checked.members.iter().any(|m| m.path == MANIFEST_NAME) {
+        return Err(not_package(NotPackage::NoManifest));
+    }
+    if let Some(d) = checked.diagnostics.errors().next() {
+        return Err(refused(if d.pointer.is_empty() {
+            d.message.clone()
+        } else {
+            format!("{}: {}", d.pointer, d.message)
+        }));
+    }
+    let Some(manifest) = &checked.manifest else {
+        return Err(refused("the packaged manifest is not valid".to_owned()));
+    };
+    if checked.members.first().map(|m| m.path.as_str()) != Some(MANIFEST_NAME) {
+        return Err(refused(format!(
+            "`{MANIFEST_NAME}` is not the first member, as in every package `expert-cli package` writes"
+        )));
+    }
+    let facts = ExpertFacts::read(manifest.root());
+    let (Some(name), Some(version), Some(base_model)) =
+        (facts.name, facts.version, facts.base_model)
+    else {
+        return Err(refused(
+            "the packaged manifest does not name one expert, version and base model".to_owned(),
+        ));
+    };
+
+    // 2. The signed manifest and its signature.
+    let files: Vec<(String, String)> = checked
+        .members
+        .iter()
+        .filter(|m| m.path != MANIFEST_NAME && m.path != SIGNATURE_MEMBER)
+        .map(|m| (m.path.clone(), m.sha256.clone()))
+        .collect();
+    let publisher = opts
+        .publisher
+        .clone()
+        .or_else(|| key.name().map(str::to_owned))
+        .unwrap_or_else(|| key.key_id());
+    let signed = sign_manifest(&manifest.source, &files, key, &publisher, opts.created_at)?;
+    let sig_bytes = signed.signature.to_bytes();
+
+    // 3. The rewrite.
+    let (file, len) = open_gzip(input).map_err(|e| match e {
+        OpenError::Io(e) => io(e),
+        OpenError::NotGzip => SignError::Changed {
+            path: input.to_owned(),
+        },
+    })?;
+    progress.start("signing", len);
+    let counted = Counted {
+        inner: std::io::BufReader::new(file),
+        progress: &mut *progress,
+    };
+    let rewritten = rewrite(counted, output, &signed.manifest, &sig_bytes, opts);
+    progress.finish();
+    let (copied, sha256, size) = rewritten.map_err(|e| match e {
+        RewriteError::Write(w) => SignError::Write(w),
+        RewriteError::Read(archive::ReadError::Io(e)) => io(e),
+        RewriteError::Read(_) => SignError::Changed {
+            path: input.to_owned(),
+        },
+    })?;
+    let unchanged = |m: &&MemberInfo| m.path != SIGNATURE_MEMBER;
+    if !copied
+        .iter()
+        .filter(unchanged)
+        .eq(checked.members.iter().filter(unchanged))
+    {
+        return Err(SignError::Changed {
+            path: input.to_owned(),
+        });
+    }
+    Ok(SignReport {
+        package: input.display().to_string(),
+        sha256,
+        size,
+        name,
+        version,
+        base_model,
+        publisher,
+        key_id: signed.integrity.key_id.clone(),
+        pubkey: signed.integrity.pubkey.clone(),
+        created_at: signed.integrity.created_at.clone(),
+        members: files.len() + 2,
+        signature: signed.signature.to_hex(),
+        replaced_signature: checked.members.iter().any(|m| m.path == SIGNATURE_MEMBER),
+    })
+}
+
+enum RewriteError {
+    Read(archive::ReadError),
+    Write(WriteError),
+}
+
+/// Copies the package read from `input` into `out` with `manifest` in place of its
+/// `manifest.json`, without any old `signature.sig`, and with `sig` as `signature.sig` before
+/// the first member that sorts after it (members after `manifest.json` are in byte order).
+/// Returns the members as read (with their digests), and the SHA-256 and size of the output.
+fn rewrite(
+    input: impl Read,
+    out: &mut dyn Write,
+    manifest: &[u8],
+    sig: &[u8],
+    opts: &SignOptions,
+) -> Result<(Vec<MemberInfo>, String, u64), RewriteError> {
+    let mut writer = ArchiveWriter::new(HashingWriter::new(out), opts.write.clone())
+        .map_err(RewriteError::Write)?;
+    let append_sig = |w: &mut ArchiveWriter<HashingWriter<&mut dyn Write>>| {
+        w.append(
+            SIGNATURE_MEMBER,
+            sig.len() as u64,
+            &mut &sig[..],
+            ContentKind::Text,
+        )
+        .map(|_| ())
+    };
+    let mut inserted = false;
+    let copied = archive::visit(input, &opts.limits, &mut |head, data| {
+        if head.path == SIGNATURE_MEMBER {
+            return Ok(());
+        }
+        if head.path == MANIFEST_NAME {
+            return writer
+                .append(
+                    MANIFEST_NAME,
+                    manifest.len() as u64,
+                    &mut &manifest[..],
+                    ContentKind::Text,
+                )
+                .map(|_| ());
+        }
+        if !inserted && head.path.as_bytes() > SIGNATURE_MEMBER.as_bytes() {
+            append_sig(&mut writer)?;
+            inserted = true;
+        }
+        writer
+            .append(
+                &head.path,
+                head.size,
+                data,
+                ContentKind::for_path(&head.path),
+            )
+            .map(|_| ())
+    })
+    .map_err(|e| match e {
+        VisitError::Read(r) => RewriteError::Read(r),
+        VisitError::Member { source, .. } => RewriteError::Write(source),
+    })?;
+    if !inserted {
+        append_sig(&mut writer).map_err(RewriteError::Write)?;
+    }
+    let (_, sha256, size) = writer.finish().map_err(RewriteError::Write)?.finish();
+    Ok((copied, sha256, size))
 }

@@ -1,143 +1,52 @@
-//! The signed statement: the one canonical message that Ed25519 signs.
+//! What a signature binds, and the exact bytes Ed25519 signs (SPEC §0, issue #11.3).
 //!
-//! This file is the only place the signed bytes are built ([`Statement::to_bytes`]); the
-//! verifier gets its bytes from [`Statement::parse`], which accepts exactly what `to_bytes`
-//! produces (it re-serialises and compares), so signer and verifier cannot drift apart the
-//! way upstream's did (`reference/upstream-packaging.md` §7 item 3).
-//!
-//! Format (UTF-8, LF line ends, every line including the last ends with one `\n`):
+//! The signed message is one line of ASCII, the one the expert runtime's install step rebuilds:
 //!
 //! ```text
-//! expert-cli signed statement v1
-//! name: <name>
-//! version: <version>
-//! base-model: <base model>
-//! signed-at: <YYYY-MM-DDTHH:MM:SSZ>
-//! publisher: <publisher>
-//! key-id: <16 lowercase hex>
-//! members: <N>
-//! <path>:<sha256>        (N lines, paths in strictly increasing byte order)
+//! manifest.json:<lowercase hex SHA-256 of the packaged manifest.json bytes>
 //! ```
 //!
-//! Values are non-empty, carry no leading or trailing whitespace and no control, line
-//! separator or bidirectional-formatting character; member paths are safe relative `/`
-//! paths; a path may contain `:` because the digest is everything after the LAST `:`
-//! and is always 64 lowercase hex digits. `docs/SIGNING.md` describes it byte by byte.
+//! (no line feed). The manifest in turn binds everything else: its `name`, `version` and base
+//! model, and in its `integrity` section the signer's public key (`pubkey`, bare lowercase
+//! hex), `key_id`, `publisher`, `created_at`, `signature_algorithm: "ed25519"` and `files`, the
+//! SHA-256 of every other member. [`message`] is the ONLY place the signed bytes are built;
+//! [`SignedIntegrity`] is the only place the signed `integrity` section is written
+//! ([`SignedIntegrity::splice`]) and read back ([`SignedIntegrity::read`]).
+//!
+//! `sign` changes nothing in `manifest.json` but the value of `integrity`: every other byte
+//! (key order, comments, indentation, line ends) is kept, through the span-keeping editor of
+//! `manifest::edit`.
 
+use crate::manifest::edit;
+use crate::manifest::source::{Node, Source};
 use thiserror::Error;
 
-/// The first line of every statement: domain-separation tag and format version.
-pub const STATEMENT_HEADER: &str = "expert-cli signed statement v1";
+/// What the signed message starts with; the manifest's SHA-256 follows.
+pub const MESSAGE_PREFIX: &str = "manifest.json:";
 
-/// The archive member that holds the signature; it can never be listed in a statement.
-pub const RESERVED_MEMBER: &str = crate::archive::inspect::SIGNATURE_MEMBER;
+/// `integrity.signature_algorithm` of a signed package.
+pub const ALGORITHM: &str = "ed25519";
 
-/// Upper bound on a statement's size in bytes (the whole `signature.sig` is bounded too).
-pub const MAX_STATEMENT_LEN: usize = 1024 * 1024;
+/// `integrity.signature_algorithm` of an unsigned package (written by `package`).
+pub const UNSIGNED_ALGORITHM: &str = "none";
 
-/// Upper bound on the number of members a statement may list.
-pub const MAX_MEMBERS: usize = 100_000;
+/// The first line of a `signature.sig` in the earlier statement format (expert-cli before the
+/// runtime-compatible signature; refused with this reason, see `docs/SIGNING.md`).
+pub const LEGACY_STATEMENT_HEADER: &str = "expert-cli signed statement v1";
 
-/// Upper bound on the length in bytes of one text value or member path.
+/// Upper bound on the length in bytes of one text value (publisher, key name).
 pub const MAX_VALUE_LEN: usize = 4096;
 
-/// The facts a signature binds: what the package is, who signed it and when, and the
-/// SHA-256 of every member except `signature.sig`.
-///
-/// Build it with a struct literal, call [`Statement::sort_members`], then
-/// [`Statement::to_bytes`] checks every rule before producing the canonical bytes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Statement {
-    /// The expert's `name` from the packaged manifest.
-    pub name: String,
-    /// The expert's `version` from the packaged manifest.
-    pub version: String,
-    /// The selected base model's `name` from the packaged manifest.
-    pub base_model: String,
-    /// Signing time, UTC, `YYYY-MM-DDTHH:MM:SSZ` (see [`format_signed_at`]).
-    pub signed_at: String,
-    /// Free-text publisher name chosen by the signer (not authenticated by anyone else).
-    pub publisher: String,
-    /// Key id of the signing key (see [`crate::signing::key_id`]).
-    pub key_id: String,
-    /// `(path, sha256)` of every archive member except `signature.sig`, sorted bytewise.
-    pub members: Vec<(String, String)>,
+/// The bytes Ed25519 signs for a package whose `manifest.json` is `manifest`:
+/// `manifest.json:` followed by the 64 lowercase hex digits of its SHA-256.
+pub fn message(manifest: &[u8]) -> Vec<u8> {
+    let mut out = MESSAGE_PREFIX.as_bytes().to_vec();
+    out.extend_from_slice(crate::digest::sha256_hex(manifest).as_bytes());
+    out
 }
 
-/// Why a statement is refused, when built or parsed.
+/// What is wrong with a text value (publisher, key name).
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum StatementError {
-    /// A header field's value breaks the value rules.
-    #[error("statement field `{field}` {problem}")]
-    InvalidValue {
-        /// The field as spelled in the statement (`name`, `base-model`, …).
-        field: &'static str,
-        /// What is wrong with it.
-        problem: ValueProblem,
-    },
-    /// A member path is not a safe relative path.
-    #[error("member path `{}` {problem}", path.escape_debug())]
-    InvalidMemberPath {
-        /// The offending path.
-        path: String,
-        /// What is wrong with it.
-        problem: PathProblem,
-    },
-    /// A member's digest is not 64 lowercase hex digits.
-    #[error("member `{}` has digest `{}`, which is not 64 lowercase hex digits", path.escape_debug(), digest.escape_debug())]
-    InvalidMemberDigest {
-        /// The member path.
-        path: String,
-        /// The offending digest text.
-        digest: String,
-    },
-    /// Two members share one path.
-    #[error("member `{}` is listed twice", path.escape_debug())]
-    DuplicateMember {
-        /// The repeated path.
-        path: String,
-    },
-    /// Members are not in strictly increasing byte order of their paths.
-    #[error("member `{}` is listed after `{}`, but members must be sorted bytewise", path.escape_debug(), previous.escape_debug())]
-    MembersNotSorted {
-        /// The path out of order.
-        path: String,
-        /// The path before it.
-        previous: String,
-    },
-    /// The statement lists no member at all.
-    #[error("the statement lists no members")]
-    NoMembers,
-    /// More members than [`MAX_MEMBERS`].
-    #[error("the statement lists {count} members, more than the limit of {max}")]
-    TooManyMembers {
-        /// How many were listed or announced.
-        count: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// The statement text is larger than [`MAX_STATEMENT_LEN`].
-    #[error("the statement is {len} bytes long, more than the limit of {max}")]
-    TooLarge {
-        /// Its length.
-        len: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// The statement text does not follow the format.
-    #[error("statement line {line}: {problem}")]
-    Parse {
-        /// 1-based line number.
-        line: usize,
-        /// What is wrong there.
-        problem: ParseProblem,
-    },
-}
-
-/// What is wrong with a header value (also used for key names).
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum ValueProblem {
     /// Empty value.
     #[error("is empty")]
@@ -151,103 +60,22 @@ pub enum ValueProblem {
     /// Longer than [`MAX_VALUE_LEN`].
     #[error("is {0} bytes long, more than the limit of {MAX_VALUE_LEN}")]
     TooLong(usize),
-    /// Not a `YYYY-MM-DDTHH:MM:SSZ` UTC time.
-    #[error("is not a valid UTC time of the form YYYY-MM-DDTHH:MM:SSZ")]
-    BadTime,
-    /// Not 16 lowercase hex digits.
-    #[error("is not a key id (16 lowercase hex digits)")]
-    BadKeyId,
 }
 
-/// What is wrong with a member path.
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum PathProblem {
-    /// Empty path.
-    #[error("is empty")]
-    Empty,
-    /// Starts with `/`.
-    #[error("is absolute")]
-    Absolute,
-    /// Contains `\`.
-    #[error("contains a backslash")]
-    Backslash,
-    /// Has an empty, `.` or `..` component.
-    #[error("has an empty, `.` or `..` component")]
-    BadComponent,
-    /// A forbidden character.
-    #[error("contains the character U+{:04X}; control, line-separator and bidirectional-formatting characters are not allowed", u32::from(*.0))]
-    ForbiddenChar(char),
-    /// Longer than [`MAX_VALUE_LEN`].
-    #[error("is {0} bytes long, more than the limit of {MAX_VALUE_LEN}")]
-    TooLong(usize),
-    /// `signature.sig` cannot be signed by the statement stored in it.
-    #[error("is reserved for the signature itself")]
-    Reserved,
-}
-
-/// What is wrong on one line of a statement being parsed.
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ParseProblem {
-    /// Not UTF-8.
-    #[error("the text is not valid UTF-8")]
-    NotUtf8,
-    /// The text does not end with `\n`.
-    #[error("the last line does not end with a line feed")]
-    MissingFinalNewline,
-    /// A carriage return (CRLF line ends are not accepted).
-    #[error("the line contains a carriage return; lines must end with a single line feed")]
-    CarriageReturn,
-    /// The first line is not [`STATEMENT_HEADER`].
-    #[error("expected `{STATEMENT_HEADER}`, found `{}`", .0.escape_debug())]
-    BadHeader(String),
-    /// A header line is missing or out of order.
-    #[error("expected the `{0}: ` line")]
-    ExpectedField(&'static str),
-    /// The `members:` count is not a canonical decimal number.
-    #[error("the member count `{}` is not a decimal number without leading zeros", .0.escape_debug())]
-    BadCount(String),
-    /// Fewer member lines than announced (a truncated statement).
-    #[error("the statement announces {expected} members but lists only {found}")]
-    Truncated {
-        /// Announced count.
-        expected: usize,
-        /// Lines found.
-        found: usize,
-    },
-    /// More lines than announced.
-    #[error("unexpected text after the last announced member")]
-    TrailingData,
-    /// A member line without `:`.
-    #[error("a member line must be `path:sha256`")]
-    MalformedMember,
-    /// Accepted piecewise but re-serialises differently (defensive; should not happen).
-    #[error("the statement is not in canonical form")]
-    NotCanonical,
-}
-
-const FIELDS: [&str; 6] = [
-    "name",
-    "version",
-    "base-model",
-    "signed-at",
-    "publisher",
-    "key-id",
-];
-
-fn is_forbidden_char(c: char) -> bool {
+/// True for characters that must never reach a terminal unescaped: controls (C0, DEL, C1),
+/// line and paragraph separators, bidirectional formatting and zero-width characters, BOM.
+pub(crate) fn is_forbidden_char(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
-            '\u{2028}' | '\u{2029}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}'
-                | '\u{2066}'..='\u{2069}' | '\u{FEFF}'
+            '\u{2028}' | '\u{2029}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}'
         )
 }
 
-/// Checks a free-text value (statement header values and key names): non-empty, at most
-/// [`MAX_VALUE_LEN`] bytes, no surrounding whitespace, no control, line-separator or
-/// bidirectional-formatting character (so the statement prints safely on a terminal).
+/// Checks a free-text value (the publisher, key names): non-empty, at most [`MAX_VALUE_LEN`]
+/// bytes, no surrounding whitespace, no control, line-separator or bidirectional-formatting
+/// character (so it prints safely on a terminal).
 ///
 /// # Errors
 /// The first rule the value breaks.
@@ -267,7 +95,7 @@ pub fn check_text_value(value: &str) -> Result<(), ValueProblem> {
     Ok(())
 }
 
-fn is_lower_hex(s: &str, len: usize) -> bool {
+pub(crate) fn is_lower_hex(s: &str, len: usize) -> bool {
     s.len() == len
         && s.bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
@@ -278,297 +106,223 @@ pub fn is_key_id(s: &str) -> bool {
     is_lower_hex(s, 16)
 }
 
-fn days_in_month(year: u32, month: u32) -> u32 {
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        _ if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        _ => 28,
-    }
+/// The `integrity` section of a signed package, field by field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedIntegrity {
+    /// When it was signed: UTC `YYYY-MM-DDTHH:MM:SSZ`.
+    pub created_at: String,
+    /// Free text chosen by the signer; signed, but it says nothing about who holds the key.
+    pub publisher: String,
+    /// The signing key: 64 lowercase hex digits (bare, as the runtime reads it).
+    pub pubkey: String,
+    /// The signing key's id (first 16 hex digits of the SHA-256 of the key bytes).
+    pub key_id: String,
+    /// `(path, sha256)` of every member but `manifest.json` and `signature.sig`, sorted
+    /// bytewise by path.
+    pub files: Vec<(String, String)>,
 }
 
-fn check_signed_at(s: &str) -> Result<(), ValueProblem> {
-    let b = s.as_bytes();
-    let shape_ok = b.len() == 20
-        && b.iter().enumerate().all(|(i, &c)| match i {
-            4 | 7 => c == b'-',
-            10 => c == b'T',
-            13 | 16 => c == b':',
-            19 => c == b'Z',
-            _ => c.is_ascii_digit(),
-        });
-    if !shape_ok {
-        return Err(ValueProblem::BadTime);
-    }
-    let num =
-        |r: std::ops::Range<usize>| b[r].iter().fold(0u32, |n, &c| n * 10 + u32::from(c - b'0'));
-    let (year, month, day) = (num(0..4), num(5..7), num(8..10));
-    let (hour, minute, second) = (num(11..13), num(14..16), num(17..19));
-    let valid = (1..=12).contains(&month)
-        && day >= 1
-        && day <= days_in_month(year, month)
-        && hour < 24
-        && minute < 60
-        && second < 60;
-    if valid {
-        Ok(())
-    } else {
-        Err(ValueProblem::BadTime)
-    }
+/// Why a packaged manifest's `integrity` section is not the one `sign` writes.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum IntegrityProblem {
+    /// No `integrity` section (or `null`).
+    #[error("the packaged manifest has no `integrity` section")]
+    Missing,
+    /// `integrity` is not an object.
+    #[error("`integrity` in the packaged manifest is not an object")]
+    NotAnObject,
+    /// `signature_algorithm` is not `ed25519`.
+    #[error("`integrity.signature_algorithm` is `{}`, not `ed25519`", crate::signing::display_name(.0))]
+    Algorithm(String),
+    /// A field is absent or has the wrong type or form.
+    #[error("`integrity.{field}` {problem}")]
+    Field {
+        /// The field's name.
+        field: &'static str,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+    /// A `files` entry is not `path: sha256`.
+    #[error(
+        "`integrity.files` entry `{}` {problem}",
+        crate::signing::display_name(path)
+    )]
+    FileEntry {
+        /// The member path.
+        path: String,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+    /// `key_id` is not the id of `pubkey`.
+    #[error("`integrity.key_id` is `{key_id}` but the id of `integrity.pubkey` is `{actual}`")]
+    KeyIdMismatch {
+        /// The key id in the manifest.
+        key_id: String,
+        /// The id of the key in the manifest.
+        actual: String,
+    },
 }
 
-pub use crate::clock::rfc3339_utc as format_signed_at;
-
-/// Checks a member path: a non-empty relative `/` path of at most [`MAX_VALUE_LEN`] bytes,
-/// with no empty, `.` or `..` component, no `\`, no forbidden character, and not
-/// `signature.sig`.
-///
-/// # Errors
-/// The first rule the path breaks.
-pub fn check_member_path(path: &str) -> Result<(), PathProblem> {
-    if path.is_empty() {
-        return Err(PathProblem::Empty);
-    }
-    if path.len() > MAX_VALUE_LEN {
-        return Err(PathProblem::TooLong(path.len()));
-    }
-    if let Some(c) = path.chars().find(|&c| is_forbidden_char(c)) {
-        return Err(PathProblem::ForbiddenChar(c));
-    }
-    if path.starts_with('/') {
-        return Err(PathProblem::Absolute);
-    }
-    if path.contains('\\') {
-        return Err(PathProblem::Backslash);
-    }
-    if path
-        .split('/')
-        .any(|c| c.is_empty() || c == "." || c == "..")
-    {
-        return Err(PathProblem::BadComponent);
-    }
-    if path == RESERVED_MEMBER {
-        return Err(PathProblem::Reserved);
-    }
-    Ok(())
-}
-
-impl Statement {
-    /// Sorts the members bytewise by path, the order [`Statement::to_bytes`] requires.
-    pub fn sort_members(&mut self) {
-        self.members
-            .sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+impl SignedIntegrity {
+    /// The section as JSON, keys in the order they are written (files last: the longest).
+    pub fn to_json(&self) -> serde_json::Value {
+        let files: serde_json::Map<String, serde_json::Value> = self
+            .files
+            .iter()
+            .map(|(p, d)| (p.clone(), serde_json::Value::String(d.clone())))
+            .collect();
+        serde_json::json!({
+            "created_at": self.created_at,
+            "publisher": self.publisher,
+            "signature_algorithm": ALGORITHM,
+            "pubkey": self.pubkey,
+            "key_id": self.key_id,
+            "files": files,
+        })
     }
 
-    /// Checks every rule of the format without producing bytes.
+    /// The manifest text with its `integrity` value replaced by this section (or the section
+    /// appended when there is none), in the author's indentation and line ends. Nothing
+    /// outside that value changes.
+    pub fn splice(&self, source: &Source) -> String {
+        let root = source.root();
+        let indent = match root.member("integrity") {
+            Some(m) => source.indent_at(m.key_span.start).to_owned(),
+            None => match root.as_object().and_then(|m| m.last()) {
+                Some(last) => source.indent_at(last.key_span.start).to_owned(),
+                None => source.indent_unit(),
+            },
+        };
+        let rendered = edit::render(&self.to_json(), source, &indent);
+        let mut edits = [edit::set_member(source, root, "integrity", &rendered)];
+        source.splice(&mut edits)
+    }
+
+    /// Reads the section from a packaged manifest's root, requiring the shape `sign` writes:
+    /// `signature_algorithm` `ed25519`, `pubkey` 64 lowercase hex, `key_id` its id, `publisher`
+    /// and `created_at` strings, `files` an object of 64-hex strings. The key bytes are not
+    /// checked to be a curve point here (the verifier does that when it uses them).
     ///
     /// # Errors
-    /// The first broken rule: a bad value (naming the field), a bad member path or digest,
-    /// duplicate or unsorted members, no members or too many.
-    pub fn validate(&self) -> Result<(), StatementError> {
-        let text = [
-            (FIELDS[0], &self.name),
-            (FIELDS[1], &self.version),
-            (FIELDS[2], &self.base_model),
-            (FIELDS[4], &self.publisher),
-        ];
-        for (field, value) in text {
-            check_text_value(value)
-                .map_err(|problem| StatementError::InvalidValue { field, problem })?;
+    /// The first [`IntegrityProblem`].
+    pub fn read(root: &Node) -> Result<SignedIntegrity, IntegrityProblem> {
+        let node = root
+            .get_non_null("integrity")
+            .ok_or(IntegrityProblem::Missing)?;
+        if node.as_object().is_none() {
+            return Err(IntegrityProblem::NotAnObject);
         }
-        check_signed_at(&self.signed_at).map_err(|problem| StatementError::InvalidValue {
-            field: FIELDS[3],
-            problem,
+        let text = |field: &'static str| -> Result<String, IntegrityProblem> {
+            match node.get(field) {
+                None => Err(IntegrityProblem::Field {
+                    field,
+                    problem: "is missing",
+                }),
+                Some(n) => n
+                    .as_str()
+                    .map(str::to_owned)
+                    .ok_or(IntegrityProblem::Field {
+                        field,
+                        problem: "is not a string",
+                    }),
+            }
+        };
+        let algorithm = text("signature_algorithm")?;
+        if algorithm != ALGORITHM {
+            return Err(IntegrityProblem::Algorithm(algorithm));
+        }
+        let pubkey = text("pubkey")?;
+        if !is_lower_hex(&pubkey, 64) {
+            return Err(IntegrityProblem::Field {
+                field: "pubkey",
+                problem: "is not 64 lowercase hex digits (a bare Ed25519 public key)",
+            });
+        }
+        let key_id = text("key_id")?;
+        if !is_key_id(&key_id) {
+            return Err(IntegrityProblem::Field {
+                field: "key_id",
+                problem: "is not 16 lowercase hex digits",
+            });
+        }
+        let actual = key_id_of_hex(&pubkey);
+        if actual != key_id {
+            return Err(IntegrityProblem::KeyIdMismatch { key_id, actual });
+        }
+        let publisher = text("publisher")?;
+        let created_at = text("created_at")?;
+        let files_node = node.get("files").ok_or(IntegrityProblem::Field {
+            field: "files",
+            problem: "is missing",
         })?;
-        if !is_key_id(&self.key_id) {
-            return Err(StatementError::InvalidValue {
-                field: FIELDS[5],
-                problem: ValueProblem::BadKeyId,
-            });
-        }
-        if self.members.is_empty() {
-            return Err(StatementError::NoMembers);
-        }
-        if self.members.len() > MAX_MEMBERS {
-            return Err(StatementError::TooManyMembers {
-                count: self.members.len(),
-                max: MAX_MEMBERS,
-            });
-        }
-        let mut previous: Option<&str> = None;
-        for (path, digest) in &self.members {
-            check_member_path(path).map_err(|problem| StatementError::InvalidMemberPath {
-                path: path.clone(),
-                problem,
+        let entries = files_node.as_object().ok_or(IntegrityProblem::Field {
+            field: "files",
+            problem: "is not an object",
+        })?;
+        let mut files = Vec::with_capacity(entries.len());
+        for m in entries {
+            let digest = m.value.as_str().ok_or(IntegrityProblem::FileEntry {
+                path: m.key.clone(),
+                problem: "is not a string",
             })?;
             if !is_lower_hex(digest, 64) {
-                return Err(StatementError::InvalidMemberDigest {
-                    path: path.clone(),
-                    digest: digest.clone(),
+                return Err(IntegrityProblem::FileEntry {
+                    path: m.key.clone(),
+                    problem: "is not a SHA-256 (64 lowercase hex digits)",
                 });
             }
-            if let Some(prev) = previous {
-                match prev.as_bytes().cmp(path.as_bytes()) {
-                    std::cmp::Ordering::Less => {}
-                    std::cmp::Ordering::Equal => {
-                        return Err(StatementError::DuplicateMember { path: path.clone() })
-                    }
-                    std::cmp::Ordering::Greater => {
-                        return Err(StatementError::MembersNotSorted {
-                            path: path.clone(),
-                            previous: prev.to_owned(),
-                        })
-                    }
-                }
-            }
-            previous = Some(path);
+            files.push((m.key.clone(), digest.to_owned()));
         }
-        Ok(())
+        files.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        Ok(SignedIntegrity {
+            created_at,
+            publisher,
+            pubkey,
+            key_id,
+            files,
+        })
     }
+}
 
-    /// The canonical bytes that are signed: see the module documentation.
-    ///
-    /// # Errors
-    /// As [`Statement::validate`], plus [`StatementError::TooLarge`] past
-    /// [`MAX_STATEMENT_LEN`].
-    pub fn to_bytes(&self) -> Result<Vec<u8>, StatementError> {
-        self.validate()?;
-        let mut out = String::new();
-        out.push_str(STATEMENT_HEADER);
-        out.push('\n');
-        let values = [
-            &self.name,
-            &self.version,
-            &self.base_model,
-            &self.signed_at,
-            &self.publisher,
-            &self.key_id,
-        ];
-        for (field, value) in FIELDS.iter().zip(values) {
-            out.push_str(field);
-            out.push_str(": ");
-            out.push_str(value);
-            out.push('\n');
+/// The key id of a key given as 64 hex digits (see [`crate::signing::key_id`]).
+fn key_id_of_hex(pubkey_hex: &str) -> String {
+    let mut raw = [0u8; 32];
+    match hex::decode_to_slice(pubkey_hex, &mut raw) {
+        Ok(()) => {
+            let mut id = crate::digest::sha256_hex(&raw);
+            id.truncate(16);
+            id
         }
-        out.push_str(&format!("members: {}\n", self.members.len()));
-        for (path, digest) in &self.members {
-            out.push_str(path);
-            out.push(':');
-            out.push_str(digest);
-            out.push('\n');
-        }
-        if out.len() > MAX_STATEMENT_LEN {
-            return Err(StatementError::TooLarge {
-                len: out.len(),
-                max: MAX_STATEMENT_LEN,
-            });
-        }
-        Ok(out.into_bytes())
+        Err(_) => String::new(),
     }
+}
 
-    /// Parses statement bytes strictly: it accepts exactly the outputs of
-    /// [`Statement::to_bytes`], so `parse(b)?.to_bytes()? == b`.
-    ///
-    /// # Errors
-    /// [`StatementError::Parse`] with the line number for a format breach (wrong header or
-    /// version, missing field, CR, missing final LF, truncated or extra member lines), or
-    /// the validation error of the value that breaks a rule.
-    pub fn parse(bytes: &[u8]) -> Result<Statement, StatementError> {
-        if bytes.len() > MAX_STATEMENT_LEN {
-            return Err(StatementError::TooLarge {
-                len: bytes.len(),
-                max: MAX_STATEMENT_LEN,
-            });
-        }
-        let parse_err =
-            |line: usize, problem: ParseProblem| StatementError::Parse { line, problem };
-        let text = std::str::from_utf8(bytes).map_err(|e| {
-            let line = 1 + bytes[..e.valid_up_to()]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count();
-            parse_err(line, ParseProblem::NotUtf8)
-        })?;
-        let Some(body) = text.strip_suffix('\n') else {
-            let line = 1 + text.matches('\n').count();
-            return Err(parse_err(line, ParseProblem::MissingFinalNewline));
+/// The expert a packaged manifest describes: what `verify` reports and `--expect-*` compare.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ExpertFacts {
+    /// `name`.
+    pub name: Option<String>,
+    /// `version`.
+    pub version: Option<String>,
+    /// The packaged base model's name: the single entry of `base_models` (2.0) or
+    /// `base_model.name` (1.0).
+    pub base_model: Option<String>,
+}
+
+impl ExpertFacts {
+    /// Reads the facts from a manifest's root; absent or mistyped values are `None`.
+    pub fn read(root: &Node) -> ExpertFacts {
+        let string = |n: Option<&Node>| n.and_then(Node::as_str).map(str::to_owned);
+        let base_model = match root.get_non_null("base_models").and_then(Node::as_array) {
+            Some([only]) => string(only.get("name")),
+            Some(_) => None,
+            None => string(root.pointer("/base_model/name")),
         };
-        let lines: Vec<&str> = body.split('\n').collect();
-        if let Some(i) = lines.iter().position(|l| l.contains('\r')) {
-            return Err(parse_err(i + 1, ParseProblem::CarriageReturn));
+        ExpertFacts {
+            name: string(root.get("name")),
+            version: string(root.get("version")),
+            base_model,
         }
-        let mut it = lines.iter().copied().enumerate().map(|(i, l)| (i + 1, l));
-        match it.next() {
-            Some((_, STATEMENT_HEADER)) => {}
-            Some((n, other)) => {
-                return Err(parse_err(n, ParseProblem::BadHeader(other.to_owned())))
-            }
-            None => return Err(parse_err(1, ParseProblem::BadHeader(String::new()))),
-        }
-        let mut values: Vec<String> = Vec::with_capacity(FIELDS.len());
-        for (i, field) in FIELDS.iter().enumerate() {
-            let (n, line) = it.next().unwrap_or((i + 2, ""));
-            let value = line
-                .strip_prefix(field)
-                .and_then(|rest| rest.strip_prefix(": "))
-                .ok_or_else(|| parse_err(n, ParseProblem::ExpectedField(field)))?;
-            values.push(value.to_owned());
-        }
-        let count_line = FIELDS.len() + 2;
-        let (n, line) = it.next().unwrap_or((count_line, ""));
-        let count_text = line
-            .strip_prefix("members: ")
-            .ok_or_else(|| parse_err(n, ParseProblem::ExpectedField("members")))?;
-        let canonical = !count_text.is_empty()
-            && count_text.len() <= 10
-            && count_text.bytes().all(|b| b.is_ascii_digit())
-            && (count_text == "0" || !count_text.starts_with('0'));
-        let count: usize = if canonical {
-            count_text.parse().ok()
-        } else {
-            None
-        }
-        .ok_or_else(|| parse_err(n, ParseProblem::BadCount(count_text.to_owned())))?;
-        if count > MAX_MEMBERS {
-            return Err(StatementError::TooManyMembers {
-                count,
-                max: MAX_MEMBERS,
-            });
-        }
-        let mut members = Vec::with_capacity(count.min(lines.len()));
-        for (n, line) in it.by_ref().take(count) {
-            let (path, digest) = line
-                .rsplit_once(':')
-                .ok_or_else(|| parse_err(n, ParseProblem::MalformedMember))?;
-            members.push((path.to_owned(), digest.to_owned()));
-        }
-        if members.len() < count {
-            return Err(parse_err(
-                lines.len() + 1,
-                ParseProblem::Truncated {
-                    expected: count,
-                    found: members.len(),
-                },
-            ));
-        }
-        if let Some((n, _)) = it.next() {
-            return Err(parse_err(n, ParseProblem::TrailingData));
-        }
-        let mut values = values.into_iter();
-        let mut next = || values.next().unwrap_or_default();
-        let statement = Statement {
-            name: next(),
-            version: next(),
-            base_model: next(),
-            signed_at: next(),
-            publisher: next(),
-            key_id: next(),
-            members,
-        };
-        if statement.to_bytes()? != bytes {
-            return Err(parse_err(1, ParseProblem::NotCanonical));
-        }
-        Ok(statement)
     }
 }
 
@@ -576,138 +330,111 @@ impl Statement {
 mod tests {
     use super::*;
 
-    pub(crate) fn sample() -> Statement {
-        Statement {
-            name: "expert-neo4j".into(),
-            version: "0.0.1".into(),
-            base_model: "F:/Node/hivellm/expert/models/Qwen3-0.6B".into(),
-            signed_at: "2026-11-25T12:00:00Z".into(),
+    fn sample() -> SignedIntegrity {
+        let key = crate::signing::SecretKey::from_seed(&[1; 32]).public_key();
+        SignedIntegrity {
+            created_at: "2026-01-01T00:00:00Z".into(),
             publisher: "ACME CI".into(),
-            key_id: "0123456789abcdef".into(),
-            members: vec![
-                ("adapter_config.json".into(), "a".repeat(64)),
-                ("adapter_model.safetensors".into(), "b".repeat(64)),
-                ("manifest.json".into(), "c".repeat(64)),
+            pubkey: key.to_hex(),
+            key_id: key.key_id(),
+            files: vec![
+                ("a.json".into(), "a".repeat(64)),
+                ("b.bin".into(), "b".repeat(64)),
             ],
         }
     }
 
-    fn text(s: &Statement) -> String {
-        String::from_utf8(s.to_bytes().unwrap()).unwrap()
-    }
-
     #[test]
-    fn exact_bytes() {
-        let expected = format!(
-            "expert-cli signed statement v1\nname: expert-neo4j\nversion: 0.0.1\n\
-             base-model: F:/Node/hivellm/expert/models/Qwen3-0.6B\n\
-             signed-at: 2026-11-25T12:00:00Z\npublisher: ACME CI\nkey-id: 0123456789abcdef\n\
-             members: 3\nadapter_config.json:{}\nadapter_model.safetensors:{}\nmanifest.json:{}\n",
-            "a".repeat(64),
-            "b".repeat(64),
-            "c".repeat(64)
+    fn message_is_the_runtimes() {
+        assert_eq!(
+            message(b"{}"),
+            b"manifest.json:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
         );
-        assert_eq!(text(&sample()), expected);
     }
 
     #[test]
-    fn round_trip() {
-        let s = sample();
-        let b = s.to_bytes().unwrap();
-        assert_eq!(Statement::parse(&b).unwrap(), s);
+    fn splice_keeps_every_other_byte_and_reads_back() {
+        let text = "{\r\n    \"name\": \"x\",\r\n    \"_c\": \"keep me\",\r\n    \"integrity\": {\r\n        \"signature_algorithm\": \"none\"\r\n    },\r\n    \"license\": \"MIT\"\r\n}";
+        let source = Source::parse(text.as_bytes()).unwrap();
+        let out = sample().splice(&source);
+        let (head, rest) = out.split_once("\"integrity\": ").unwrap();
+        assert_eq!(head, text.split_once("\"integrity\": ").unwrap().0);
+        assert!(
+            rest.ends_with(",\r\n    \"license\": \"MIT\"\r\n}"),
+            "{out}"
+        );
+        assert!(
+            !out.replace("\r\n", "").contains('\n'),
+            "CRLF kept: {out:?}"
+        );
+        let back = Source::parse(out.as_bytes()).unwrap();
+        assert_eq!(SignedIntegrity::read(back.root()), Ok(sample()));
+        // appended when absent
+        let source = Source::parse(b"{\n  \"name\": \"x\"\n}").unwrap();
+        let out = sample().splice(&source);
+        assert!(out.starts_with("{\n  \"name\": \"x\",\n  \"integrity\": {\n    \"created_at\""));
     }
 
     #[test]
-    fn colon_in_path_splits_at_last_colon() {
-        let mut s = sample();
-        s.members.push(("tests/a:b.txt".into(), "d".repeat(64)));
-        s.sort_members();
-        let parsed = Statement::parse(&s.to_bytes().unwrap()).unwrap();
-        assert_eq!(parsed.members[3].0, "tests/a:b.txt");
-    }
-
-    #[test]
-    fn refuses_bad_values() {
-        type Mutation = fn(&mut Statement);
-        let cases: Vec<(Mutation, &str)> = vec![
-            (|s| s.name = "a\nb".into(), "field `name`"),
+    fn read_names_the_field() {
+        let signed = sample().splice(&Source::parse(b"{\"name\": \"x\"}").unwrap());
+        let cases = [
+            ("\"ed25519\"", "\"none\"", "signature_algorithm` is `none`"),
             (
-                |s| s.publisher = String::new(),
-                "field `publisher` is empty",
+                &sample().key_id,
+                "0000000000000000",
+                "key_id` is `0000000000000000`",
             ),
-            (|s| s.publisher = " x".into(), "whitespace"),
-            (|s| s.version = "1\u{202E}".into(), "U+202E"),
-            (|s| s.base_model = "m\u{7f}".into(), "U+007F"),
-            (|s| s.signed_at = "2026-02-30T00:00:00Z".into(), "signed-at"),
-            (|s| s.signed_at = "2026-11-25 12:00:00Z".into(), "signed-at"),
-            (|s| s.key_id = "0123456789ABCDEF".into(), "key-id"),
-            (|s| s.members.clear(), "no members"),
-            (|s| s.members[0].1 = "A".repeat(64), "lowercase hex"),
-            (|s| s.members[0].0 = "../x".into(), "component"),
-            (|s| s.members[0].0 = "/x".into(), "absolute"),
-            (|s| s.members[0].0 = "a\\b".into(), "backslash"),
-            (|s| s.members[0].0 = "a//b".into(), "component"),
-            (|s| s.members[0].0 = "a\nb".into(), "U+000A"),
-            (|s| s.members[2].0 = "signature.sig".into(), "reserved"),
-            (|s| s.members[1].0 = "adapter_config.json".into(), "twice"),
-            (|s| s.members.swap(0, 1), "sorted"),
+            (&sample().pubkey, "ed25519:00", "pubkey` is not 64"),
+            ("\"ACME CI\"", "7", "publisher` is not a string"),
+            (
+                &"a".repeat(64),
+                "sha256:aa",
+                "entry `a.json` is not a SHA-256",
+            ),
         ];
-        for (mutate, needle) in cases {
-            let mut s = sample();
-            mutate(&mut s);
-            let err = s.to_bytes().unwrap_err().to_string();
-            assert!(err.contains(needle), "{err:?} lacks {needle:?}");
+        for (from, to, says) in cases {
+            let text = signed.replacen(from, to, 1);
+            let source = Source::parse(text.as_bytes()).unwrap();
+            let err = SignedIntegrity::read(source.root()).unwrap_err();
+            assert!(err.to_string().contains(says), "{err}");
         }
+        let source = Source::parse(b"{\"integrity\": null}").unwrap();
+        assert_eq!(
+            SignedIntegrity::read(source.root()),
+            Err(IntegrityProblem::Missing)
+        );
     }
 
     #[test]
-    fn parse_rejects_non_canonical_text() {
-        let good = text(&sample());
-        let bad = [
-            good.replace('\n', "\r\n"),
-            good.trim_end().to_owned(),
-            good.replace("v1", "v2"),
-            good.replace("members: 3", "members: 03"),
-            good.replace("members: 3", "members: 4"),
-            good.replace("members: 3", "members: 2"),
-            good.replace("name: ", "name:  "),
-            good.replace("name: ", "Name: "),
-            good.replace("version: 0.0.1\n", ""),
-            format!("{good}\n"),
-            format!("{good}extra\n"),
-            format!("\u{feff}{good}"),
-            good.replacen(&"a".repeat(64), &"a".repeat(63), 1),
-            String::new(),
-            "\n".into(),
-        ];
-        for b in bad {
-            assert!(Statement::parse(b.as_bytes()).is_err(), "accepted {b:?}");
-        }
-        assert!(Statement::parse(&[0xff, b'\n']).is_err());
+    fn facts_of_both_schemas() {
+        let v2 =
+            Source::parse(br#"{"name":"e","version":"1","base_models":[{"name":"Q"}]}"#).unwrap();
+        let f = ExpertFacts::read(v2.root());
+        assert_eq!(
+            (
+                f.name.as_deref(),
+                f.version.as_deref(),
+                f.base_model.as_deref()
+            ),
+            (Some("e"), Some("1"), Some("Q"))
+        );
+        let v1 = Source::parse(br#"{"name":"e","base_model":{"name":"Q1"}}"#).unwrap();
+        assert_eq!(
+            ExpertFacts::read(v1.root()).base_model.as_deref(),
+            Some("Q1")
+        );
+        let two = Source::parse(br#"{"base_models":[{"name":"A"},{"name":"B"}]}"#).unwrap();
+        assert_eq!(ExpertFacts::read(two.root()).base_model, None);
     }
 
     #[test]
-    fn truncation_is_named() {
-        let good = text(&sample());
-        let cut = good.rsplit_once("manifest.json").unwrap().0;
-        let err = Statement::parse(cut.as_bytes()).unwrap_err();
-        assert!(matches!(
-            err,
-            StatementError::Parse {
-                problem: ParseProblem::Truncated { .. },
-                ..
-            }
-        ));
-    }
-
-    #[test]
-    fn signed_at_formatting() {
-        assert_eq!(format_signed_at(0), "1970-01-01T00:00:00Z");
-        assert_eq!(format_signed_at(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(format_signed_at(1_795_608_000), "2026-11-25T12:00:00Z");
-        assert_eq!(format_signed_at(u64::MAX), "9999-12-31T23:59:59Z");
-        for t in [0, 951_782_400, 1_795_608_000, 4_102_444_799] {
-            assert_eq!(check_signed_at(&format_signed_at(t)), Ok(()));
+    fn values() {
+        assert_eq!(check_text_value("ACME CI"), Ok(()));
+        for bad in ["", " x", "x ", "a\nb", "a\u{202e}b", "a\u{200b}b"] {
+            assert!(check_text_value(bad).is_err(), "{bad:?}");
         }
+        assert!(is_key_id("0123456789abcdef"));
+        assert!(!is_key_id("0123456789ABCDEF"));
     }
 }

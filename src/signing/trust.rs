@@ -1,8 +1,14 @@
 //! The trusted key set: the only keys a verification may accept.
 //!
-//! Keys come from the verifier's own files (`--pubkey FILE`, `--trusted-keys DIR`), never
-//! from the package being verified: a package carries only the key id, which selects among
-//! the trusted keys, and the full 32-byte key then checks the signature.
+//! Keys come from the verifier's own files, never from the package being verified (its
+//! `integrity.pubkey` is only a hint). [`TrustSources`] says where, first match wins:
+//! 1. `--pubkey FILE` (repeatable) and `--trusted-keys DIR`;
+//! 2. else the `EXPERT_CLI_TRUSTED_KEYS` list (`:`-separated key files or folders; every
+//!    entry must exist);
+//! 3. else the trust store `$XDG_CONFIG_HOME/expert-cli/trusted/` (default
+//!    `~/.config/expert-cli/trusted/`): its `*.pub` files; a missing folder trusts nothing.
+//!
+//! The caller reads the environment and passes the values in.
 //!
 //! A directory contributes every regular file whose name ends in `.pub`, in byte order of
 //! the names. Symbolic links are not followed: they are skipped and reported as
@@ -11,9 +17,123 @@
 //! hold a valid public key is an error, not a skip: a broken trust store should be loud.
 
 use crate::signing::keys::{read_public_key_file, KeyError, PublicKey};
+use serde::Serialize;
+use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
+
+/// Where the trusted keys of one verification come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TrustOrigin {
+    /// `--pubkey` / `--trusted-keys`.
+    Flags,
+    /// The `EXPERT_CLI_TRUSTED_KEYS` environment variable.
+    Environment,
+    /// The trust store folder in the user's configuration folder.
+    Store,
+}
+
+/// The files and folders to load trusted keys from, and why those.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TrustSources {
+    /// Which rule chose them.
+    pub origin: TrustOrigin,
+    /// Key files and folders of `*.pub` files, in order.
+    pub paths: Vec<PathBuf>,
+    /// How many of `paths`, from the start, are key files (`--pubkey`); with
+    /// [`TrustOrigin::Flags`] the rest are folders (`--trusted-keys`), otherwise either.
+    #[serde(skip)]
+    pub files: usize,
+}
+
+/// The trust store folder below a configuration folder: `<config>/expert-cli/trusted`.
+pub const STORE_DIR: &str = "expert-cli/trusted";
+
+impl TrustSources {
+    /// Chooses the sources: the flags when any was given; else the `EXPERT_CLI_TRUSTED_KEYS`
+    /// value when set and not empty; else the store below `XDG_CONFIG_HOME` (when absolute,
+    /// as the XDG spec requires) or `HOME/.config`. With neither, the store is unknown and
+    /// nothing is trusted.
+    pub fn choose(
+        pubkeys: &[PathBuf],
+        dirs: &[PathBuf],
+        env_list: Option<&OsStr>,
+        xdg_config_home: Option<&OsStr>,
+        home: Option<&OsStr>,
+    ) -> TrustSources {
+        if !pubkeys.is_empty() || !dirs.is_empty() {
+            return TrustSources {
+                origin: TrustOrigin::Flags,
+                paths: pubkeys.iter().chain(dirs).cloned().collect(),
+                files: pubkeys.len(),
+            };
+        }
+        if let Some(list) = env_list.filter(|v| !v.is_empty()) {
+            return TrustSources {
+                origin: TrustOrigin::Environment,
+                paths: split_list(list),
+                files: 0,
+            };
+        }
+        let config = xdg_config_home
+            .map(Path::new)
+            .filter(|p| p.is_absolute())
+            .map(Path::to_owned)
+            .or_else(|| {
+                home.filter(|h| !h.is_empty())
+                    .map(|h| Path::new(h).join(".config"))
+            });
+        TrustSources {
+            origin: TrustOrigin::Store,
+            paths: config.map(|c| c.join(STORE_DIR)).into_iter().collect(),
+            files: 0,
+        }
+    }
+
+    /// Loads every key: `--pubkey` files as keys, `--trusted-keys` folders as `*.pub` files
+    /// ([`TrustedKeys::add_dir`]), list entries as either. The store folder may be missing
+    /// (nothing is trusted then); flags and the environment list must name existing files or
+    /// folders.
+    ///
+    /// # Errors
+    /// As [`TrustedKeys::add_file`] and [`TrustedKeys::add_dir`].
+    pub fn load(&self) -> Result<(TrustedKeys, Vec<SkippedEntry>), TrustError> {
+        let mut keys = TrustedKeys::new();
+        let mut skipped = Vec::new();
+        for (i, path) in self.paths.iter().enumerate() {
+            match self.origin {
+                TrustOrigin::Flags if i < self.files => keys.add_file(path)?,
+                TrustOrigin::Flags => skipped.extend(keys.add_dir(path)?),
+                TrustOrigin::Store if !path.exists() => {}
+                _ => skipped.extend(keys.add_path(path)?),
+            }
+        }
+        Ok((keys, skipped))
+    }
+}
+
+/// Splits a `:`-separated path list; empty entries are ignored.
+fn split_list(list: &OsStr) -> Vec<PathBuf> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        list.as_bytes()
+            .split(|&b| b == b':')
+            .filter(|p| !p.is_empty())
+            .map(|p| PathBuf::from(OsStr::from_bytes(p)))
+            .collect()
+    }
+    #[cfg(not(unix))]
+    {
+        list.to_string_lossy()
+            .split(';')
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from)
+            .collect()
+    }
+}
 
 /// One trusted key and the file it came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,7 +155,6 @@ pub struct SkippedEntry {
 
 /// Why a `*.pub` directory entry was skipped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum SkipReason {
     /// A symbolic link (not followed).
     Symlink,
@@ -57,7 +176,6 @@ impl std::fmt::Display for SkippedEntry {
 
 /// Why trusted keys could not be loaded.
 #[derive(Debug, Error)]
-#[non_exhaustive]
 pub enum TrustError {
     /// A key file is unreadable or invalid (the path is in the error).
     #[error(transparent)]
@@ -126,7 +244,10 @@ impl TrustedKeys {
                 paths.push(path);
             }
         }
-        paths.sort_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
+        // Name order, except that `K.minisign.pub` comes after `K.pub` (keygen writes both for one
+        // key): a match is then reported under the key's own `.pub` file.
+        let minisign = |p: &Path| p.to_string_lossy().ends_with(".minisign.pub");
+        paths.sort_by(|a, b| (minisign(a), a.as_os_str()).cmp(&(minisign(b), b.as_os_str())));
         let mut skipped = Vec::new();
         for path in paths {
             let meta = fs::symlink_metadata(&path).map_err(io)?;
@@ -173,5 +294,47 @@ impl TrustedKeys {
     /// The trusted keys whose key id is `key_id` (normally at most one).
     pub fn matching<'a>(&'a self, key_id: &'a str) -> impl Iterator<Item = &'a TrustedKey> + 'a {
         self.keys.iter().filter(move |k| k.key.key_id() == key_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_in_order_of_precedence() {
+        let flags = TrustSources::choose(
+            &[PathBuf::from("k.pub")],
+            &[],
+            Some(OsStr::new("/a")),
+            None,
+            Some(OsStr::new("/home/u")),
+        );
+        assert_eq!(flags.origin, TrustOrigin::Flags);
+        assert_eq!(flags.paths, [PathBuf::from("k.pub")]);
+        let env = TrustSources::choose(&[], &[], Some(OsStr::new("/a::b.pub")), None, None);
+        assert_eq!(env.origin, TrustOrigin::Environment);
+        assert_eq!(env.paths, [PathBuf::from("/a"), PathBuf::from("b.pub")]);
+        let store = TrustSources::choose(
+            &[],
+            &[],
+            Some(OsStr::new("")),
+            Some(OsStr::new("relative")),
+            Some(OsStr::new("/home/u")),
+        );
+        assert_eq!(store.origin, TrustOrigin::Store);
+        assert_eq!(
+            store.paths,
+            [PathBuf::from("/home/u/.config/expert-cli/trusted")]
+        );
+        let xdg = TrustSources::choose(&[], &[], None, Some(OsStr::new("/x")), None);
+        assert_eq!(xdg.paths, [PathBuf::from("/x/expert-cli/trusted")]);
+        let none = TrustSources::choose(&[], &[], None, None, None);
+        assert!(none.paths.is_empty());
+        let (keys, _) =
+            TrustSources::choose(&[], &[], None, Some(OsStr::new("/nonexistent")), None)
+                .load()
+                .unwrap();
+        assert!(keys.is_empty());
     }
 }

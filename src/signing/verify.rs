@@ -1,361 +1,795 @@
-//! Verification: the signature against the trusted keys, the members against the statement,
-//! the statement against the packaged manifest, and the four outcomes.
+//! Verifying a package: which key signed it, whether that key is trusted, and whether the
+//! package is exactly what was signed. Four outcomes ([`Outcome`]); the binary maps them to
+//! exit codes in one place.
 //!
-//! The command streams the archive, hashes every member and hands over `(path, sha256)`
-//! pairs, the `signature.sig` bytes (if any) and the manifest's name, version and base
-//! model; [`report`] decides. Precedence, first match wins:
-//! 1. no `signature.sig` → [`Outcome::Unsigned`];
-//! 2. a malformed `signature.sig` → [`Outcome::Invalid`];
-//! 3. the key id names no trusted key → [`Outcome::Untrusted`] (nothing in the statement is
-//!    authenticated then, so its member list decides nothing);
-//! 4. a trusted key with that id exists but the signature does not verify under any such
-//!    key (`verify_strict`) → [`Outcome::Invalid`]. This covers a key-id collision: a
-//!    statement that claims a trusted key's id but was signed by another key is invalid,
-//!    not merely untrusted;
-//! 5. members or manifest facts differ from the statement → [`Outcome::Invalid`], naming
-//!    the first bad member in byte order of the paths;
-//! 6. otherwise [`Outcome::Verified`].
+//! [`verify_package`] reads the package once (keeping `manifest.json` and `signature.sig`,
+//! hashing every member) and [`verify_contents`] decides, first match wins:
+//! 1. the archive is refused by the reader, `manifest.json` is not its first member, is not
+//!    JSON or repeats a key → [`Outcome::Invalid`] (a file that is not a package at all is a
+//!    [`VerifyError::NotAPackage`] instead);
+//! 2. no `signature.sig` → [`Outcome::Unsigned`] (but [`Outcome::Invalid`] when the members
+//!    contradict `integrity.files`: the package was damaged after packaging);
+//! 3. `signature.sig` is not the form `sign` writes → [`Outcome::Invalid`];
+//! 4. the signature verifies (`verify_strict`) under a trusted key → the packaged manifest is
+//!    authentic: its `integrity` must be the signed shape naming that key, the members must be
+//!    exactly `integrity.files` (same paths, same SHA-256) plus `manifest.json` and
+//!    `signature.sig`, and name and version must meet `--expect-*` → [`Outcome::Verified`],
+//!    else [`Outcome::Invalid`] naming the first difference;
+//! 5. it verifies under no trusted key: when the package names a trusted key (by `pubkey` or
+//!    `key_id`) → [`Outcome::Invalid`] (it claims a key we trust and was not signed by it);
+//!    when it verifies under the key the package names → [`Outcome::Untrusted`]; otherwise
+//!    → [`Outcome::Invalid`].
+//!
+//! `integrity.pubkey` is only ever a hint, for choosing the outcome and reporting: trust
+//! comes from [`TrustedKeys`] alone.
 
-use crate::signing::keys::PublicKey;
-use crate::signing::sigfile::{SigFileError, SignatureFile, SIGNATURE_MEMBER};
-use crate::signing::statement::Statement;
-use crate::signing::trust::{TrustedKey, TrustedKeys};
+use super::keys::PublicKey;
+use super::sigfile::{SigFileError, SignatureFile, SIGNATURE_MEMBER};
+use super::statement::{
+    self, is_lower_hex, message, ExpertFacts, IntegrityProblem, SignedIntegrity,
+};
+use super::trust::TrustedKeys;
+use crate::archive::{self, Limits, MemberInfo, ReadError, VisitError, MANIFEST_NAME};
+use crate::manifest::source::{Node, Source};
+use crate::signing::display_name as shown;
 use ed25519_dalek::Signature;
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use thiserror::Error;
 
-/// A statement whose signature verified under a trusted key.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct VerifiedStatement {
-    /// The statement.
-    pub statement: Statement,
-    /// The trusted key that verified it.
-    pub key: TrustedKey,
+/// What `verify` holds the package to besides its signature.
+#[derive(Clone, Debug, Default)]
+pub struct VerifyOptions {
+    /// Bounds for reading the package.
+    pub limits: Limits,
+    /// `--expect-name`: the signed manifest's `name` must be this.
+    pub expect_name: Option<String>,
+    /// `--expect-version`: the signed manifest's `version` must be this.
+    pub expect_version: Option<String>,
 }
 
-/// Why a signature file did not verify.
+/// Why a file is not an `.expert` package at all (not the same as an altered one).
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
-#[non_exhaustive]
+pub enum NotPackage {
+    /// No gzip magic at the start.
+    #[error("it is not gzip-compressed")]
+    NotGzip,
+    /// gzip, but what it holds is not a tar archive.
+    #[error("it is gzip-compressed but holds no tar archive ({0})")]
+    NotTar(String),
+    /// A tar archive without `manifest.json`.
+    #[error("it has no manifest.json")]
+    NoManifest,
+}
+
+/// Why `verify` could not give an outcome at all.
+#[derive(Debug, Error)]
 pub enum VerifyError {
-    /// No trusted key has the statement's key id.
-    #[error("the package is signed by key `{key_id}`, which is not a trusted key")]
-    Untrusted {
-        /// The key id named in the statement.
-        key_id: String,
+    /// The file could not be opened or read.
+    #[error("cannot read `{}`", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
     },
-    /// A trusted key has the key id, but the signature does not verify under it.
-    #[error("the signature does not verify under the trusted key `{key_id}`")]
-    BadSignature {
-        /// The key id named in the statement.
-        key_id: String,
+    /// The file is not an `.expert` package.
+    #[error("`{}` is not an .expert package: {why}", path.display())]
+    NotAPackage {
+        /// The file.
+        path: PathBuf,
+        /// Why not.
+        why: NotPackage,
     },
 }
 
-/// Checks `file`'s signature with the trusted keys whose id is the statement's key id,
-/// using strict Ed25519 verification (no small-order keys, canonical signatures only).
-///
-/// # Errors
-/// [`VerifyError::Untrusted`] when no trusted key has that id; [`VerifyError::BadSignature`]
-/// when one does but the signature fails under every such key.
-pub fn verify_signature_file(
-    file: &SignatureFile,
-    trusted: &TrustedKeys,
-) -> Result<VerifiedStatement, VerifyError> {
-    let key_id = file.key_id();
-    let signature = Signature::from_bytes(file.signature());
-    let mut candidates = trusted.matching(key_id).peekable();
-    if candidates.peek().is_none() {
-        return Err(VerifyError::Untrusted {
-            key_id: key_id.to_owned(),
-        });
-    }
-    for candidate in candidates {
-        let key: &PublicKey = &candidate.key;
-        if key
-            .verifying_key()
-            .verify_strict(file.statement_bytes(), &signature)
-            .is_ok()
-        {
-            return Ok(VerifiedStatement {
-                statement: file.statement().clone(),
-                key: candidate.clone(),
-            });
-        }
-    }
-    Err(VerifyError::BadSignature {
-        key_id: key_id.to_owned(),
-    })
-}
-
-/// The packaged manifest's facts a statement must agree with.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ManifestFacts {
-    /// The manifest's `name`.
-    pub name: String,
-    /// The manifest's `version`.
-    pub version: String,
-    /// The name of the (single) base model in the packaged manifest.
-    pub base_model: String,
-}
-
-/// Why a signed package is invalid. Messages name the first bad member or field.
+/// Why a package is invalid. Messages name the member or field concerned.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Invalid {
-    /// `signature.sig` is malformed.
+pub enum Reason {
+    /// The archive reader refused the package (corrupt, truncated, hostile).
+    #[error("the package is refused: {0}")]
+    Unreadable(String),
+    /// The archive is not in the form `expert-cli package` writes.
     #[error("{0}")]
-    Malformed(SigFileError),
-    /// The signature fails under the trusted key with the statement's key id.
-    #[error("the signature does not verify under the trusted key `{key_id}`; the statement or signature was altered, or another key signed it")]
+    NotCanonical(String),
+    /// `manifest.json` cannot be read as one unambiguous JSON document.
+    #[error("{0}")]
+    Manifest(String),
+    /// `signature.sig` is malformed or in the earlier format.
+    #[error("{0}")]
+    Signature(SigFileError),
+    /// The `integrity` section is not the signed shape.
+    #[error("{0}")]
+    Integrity(IntegrityProblem),
+    /// The package names a trusted key, but the signature does not verify under it.
+    #[error("the signature does not verify under the trusted key `{key_id}` the package names; the manifest or signature was altered, or another key signed it")]
     BadSignature {
-        /// The key id named in the statement.
+        /// The id of the trusted key the package names.
         key_id: String,
     },
-    /// A package member appears twice.
-    #[error("member `{}` appears more than once in the package", path.escape_debug())]
-    DuplicateMember {
-        /// The repeated path.
+    /// The signature verifies neither under a trusted key nor under the key the package names.
+    #[error("the signature does not verify under the key the package names (`{key_id}`); the manifest or signature was altered")]
+    NotByNamedKey {
+        /// The key id the package names.
+        key_id: String,
+    },
+    /// A trusted key signed a manifest that names another key.
+    #[error(
+        "the manifest was signed by the trusted key `{signed_by}` but names the key `{named}`"
+    )]
+    SignerMismatch {
+        /// The trusted key that verified.
+        signed_by: String,
+        /// The key id in the manifest.
+        named: String,
+    },
+    /// `integrity.files` lists a member it may not list.
+    #[error("`integrity.files` lists `{}`, which it cannot cover", shown(path))]
+    ListsReserved {
+        /// `manifest.json` or `signature.sig`.
         path: String,
     },
-    /// A signed member is absent.
-    #[error("signed member `{}` is missing from the package", path.escape_debug())]
+    /// A listed member is absent.
+    #[error(
+        "member `{}` is listed in `integrity.files` but missing from the package",
+        shown(path)
+    )]
     MissingMember {
-        /// The signed path.
+        /// The listed path.
         path: String,
     },
-    /// A member is not in the statement.
-    #[error("member `{}` is in the package but not in the signed statement", path.escape_debug())]
+    /// A member is not listed.
+    #[error(
+        "member `{}` is in the package but not in `integrity.files`",
+        shown(path)
+    )]
     ExtraMember {
-        /// The unsigned path.
+        /// The unlisted path.
         path: String,
     },
-    /// A signed member's bytes changed.
-    #[error("member `{}` was modified: its SHA-256 is {actual} but the signed statement says {signed}", path.escape_debug())]
+    /// A member's bytes differ from the listed digest.
+    #[error(
+        "member `{}` was modified: its SHA-256 is {actual} but `integrity.files` says {listed}",
+        shown(path)
+    )]
     DigestMismatch {
-        /// The member path.
+        /// The member.
         path: String,
-        /// The signed digest.
-        signed: String,
+        /// The listed digest.
+        listed: String,
         /// The digest of the packaged bytes.
         actual: String,
     },
-    /// A signed member now appears under another path (same digest).
-    #[error("signed member `{}` was renamed to `{}`", signed.escape_debug(), actual.escape_debug())]
+    /// A listed member now appears under another path (same digest).
+    #[error("member `{}` was renamed to `{}`", shown(listed), shown(actual))]
     Renamed {
-        /// The signed path.
-        signed: String,
+        /// The listed path.
+        listed: String,
         /// The path in the package.
         actual: String,
     },
-    /// The statement disagrees with the packaged manifest.
-    #[error("the signed statement says {field} `{}` but the packaged manifest says `{}`", signed.escape_debug(), packaged.escape_debug())]
-    ManifestMismatch {
-        /// `name`, `version` or `base model`.
+    /// `--expect-name` / `--expect-version` not met.
+    #[error(
+        "the signed manifest says {field} `{}`, but `{expected}` was expected",
+        shown(found)
+    )]
+    Unexpected {
+        /// `name` or `version`.
         field: &'static str,
-        /// The signed value.
-        signed: String,
-        /// The manifest's value.
-        packaged: String,
+        /// What `--expect-*` asked for.
+        expected: String,
+        /// What the manifest says (`(none)` when absent).
+        found: String,
     },
 }
 
-/// Checks the package against a statement: the members (ignoring `signature.sig`) must be
-/// exactly the signed list with the same digests, and name, version and base model must
-/// equal the packaged manifest's. Digests compare case-insensitively.
-///
-/// # Errors
-/// The first problem, members first in byte order of their paths (a duplicate, then a
-/// missing, extra, renamed or modified member), then name, version, base model.
-pub fn check_members(
-    statement: &Statement,
-    actual: &[(String, String)],
-    facts: &ManifestFacts,
-) -> Result<(), Invalid> {
-    let mut packaged: BTreeMap<&[u8], (&str, &str)> = BTreeMap::new();
-    let mut duplicates: Vec<&str> = Vec::new();
-    for (path, digest) in actual.iter().filter(|(p, _)| p != SIGNATURE_MEMBER) {
-        if packaged
-            .insert(path.as_bytes(), (path.as_str(), digest.as_str()))
-            .is_some()
-        {
-            duplicates.push(path);
+impl Reason {
+    /// A stable kebab-case code for JSON output.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Reason::Unreadable(_) => "unreadable",
+            Reason::NotCanonical(_) => "not-canonical",
+            Reason::Manifest(_) => "manifest",
+            Reason::Signature(SigFileError::LegacyStatement) => "legacy-signature",
+            Reason::Signature(_) => "malformed-signature",
+            Reason::Integrity(_) => "integrity",
+            Reason::BadSignature { .. } => "bad-signature",
+            Reason::NotByNamedKey { .. } => "bad-signature",
+            Reason::SignerMismatch { .. } => "signer-mismatch",
+            Reason::ListsReserved { .. } => "integrity",
+            Reason::MissingMember { .. } => "missing-member",
+            Reason::ExtraMember { .. } => "extra-member",
+            Reason::DigestMismatch { .. } => "modified-member",
+            Reason::Renamed { .. } => "renamed-member",
+            Reason::Unexpected { .. } => "unexpected",
         }
     }
-    if let Some(path) = duplicates
-        .iter()
-        .min_by(|a, b| a.as_bytes().cmp(b.as_bytes()))
-    {
-        return Err(Invalid::DuplicateMember {
-            path: (*path).to_owned(),
-        });
-    }
-    let signed: BTreeMap<&[u8], (&str, &str)> = statement
-        .members
-        .iter()
-        .map(|(p, d)| (p.as_bytes(), (p.as_str(), d.as_str())))
-        .collect();
-    let signed_only: Vec<(&str, &str)> = signed
-        .iter()
-        .filter(|(k, _)| !packaged.contains_key(*k))
-        .map(|(_, v)| *v)
-        .collect();
-    let packaged_only: Vec<(&str, &str)> = packaged
-        .iter()
-        .filter(|(k, _)| !signed.contains_key(*k))
-        .map(|(_, v)| *v)
-        .collect();
-    let mut all: Vec<&[u8]> = signed.keys().chain(packaged.keys()).copied().collect();
-    all.sort();
-    all.dedup();
-    for key in all {
-        match (signed.get(key), packaged.get(key)) {
-            (Some((path, s)), Some((_, a))) => {
-                if !s.eq_ignore_ascii_case(a) {
-                    return Err(Invalid::DigestMismatch {
-                        path: (*path).to_owned(),
-                        signed: (*s).to_owned(),
-                        actual: a.to_ascii_lowercase(),
-                    });
-                }
-            }
-            (Some((path, s)), None) => {
-                return Err(
-                    match packaged_only
-                        .iter()
-                        .find(|(_, d)| d.eq_ignore_ascii_case(s))
-                    {
-                        Some((to, _)) => Invalid::Renamed {
-                            signed: (*path).to_owned(),
-                            actual: (*to).to_owned(),
-                        },
-                        None => Invalid::MissingMember {
-                            path: (*path).to_owned(),
-                        },
-                    },
-                );
-            }
-            (None, Some((path, a))) => {
-                return Err(
-                    match signed_only.iter().find(|(_, d)| d.eq_ignore_ascii_case(a)) {
-                        Some((from, _)) => Invalid::Renamed {
-                            signed: (*from).to_owned(),
-                            actual: (*path).to_owned(),
-                        },
-                        None => Invalid::ExtraMember {
-                            path: (*path).to_owned(),
-                        },
-                    },
-                );
-            }
-            (None, None) => {}
-        }
-    }
-    let pairs = [
-        ("name", &statement.name, &facts.name),
-        ("version", &statement.version, &facts.version),
-        ("base model", &statement.base_model, &facts.base_model),
-    ];
-    for (field, signed, packaged) in pairs {
-        if signed != packaged {
-            return Err(Invalid::ManifestMismatch {
-                field,
-                signed: signed.clone(),
-                packaged: packaged.clone(),
-            });
-        }
-    }
-    Ok(())
 }
 
-/// The result of verifying one package. The command maps it to an exit code
-/// (`docs/SIGNING.md`: 0 verified, 3 untrusted, 4 unsigned, 5 invalid).
+/// The verdict on one package.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum Outcome {
-    /// Signed by a trusted key; members and manifest match the statement.
+    /// Signed by a trusted key; the package is exactly what was signed.
     Verified {
         /// The signing key's id.
         key_id: String,
-        /// The trusted key file that matched.
+        /// Where the trusted key that matched came from.
         key_source: PathBuf,
     },
-    /// Signed, but the key id names no trusted key.
+    /// A well-formed signature by a key that is not trusted (nothing in the package is
+    /// authenticated then, so its members are not judged).
     Untrusted {
-        /// The key id named in the statement.
+        /// The id of the key that made the signature.
         key_id: String,
     },
-    /// No `signature.sig` member.
+    /// No `signature.sig`.
     Unsigned,
     /// Signature material present but wrong, or the package differs from what was signed.
-    Invalid {
-        /// The first problem found.
-        reason: Invalid,
-    },
+    Invalid(Reason),
 }
 
 impl Outcome {
-    /// A stable lower-case name for JSON output: `verified`, `untrusted`, `unsigned`, `invalid`.
+    /// `verified`, `untrusted`, `unsigned` or `invalid`.
     pub fn kind(&self) -> &'static str {
         match self {
             Outcome::Verified { .. } => "verified",
             Outcome::Untrusted { .. } => "untrusted",
             Outcome::Unsigned => "unsigned",
-            Outcome::Invalid { .. } => "invalid",
+            Outcome::Invalid(_) => "invalid",
         }
     }
 }
 
-/// A verification report: the outcome and, when `signature.sig` parsed, its statement.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Report {
-    /// The verdict.
-    pub outcome: Outcome,
-    /// The statement, when one could be parsed (authenticated only if `Verified`).
-    pub statement: Option<Statement>,
+impl Serialize for Outcome {
+    /// `{"outcome": kind, "key_id", "trusted_key", "reason": {"code", "message"}}`; the
+    /// fields that do not apply are `null`.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (key_id, source, reason) = match self {
+            Outcome::Verified { key_id, key_source } => (Some(key_id), Some(key_source), None),
+            Outcome::Untrusted { key_id } => (Some(key_id), None, None),
+            Outcome::Unsigned => (None, None, None),
+            Outcome::Invalid(r) => (None, None, Some(r)),
+        };
+        let mut map = s.serialize_map(Some(4))?;
+        map.serialize_entry("outcome", self.kind())?;
+        map.serialize_entry("key_id", &key_id)?;
+        map.serialize_entry("trusted_key", &source.map(|p| p.display().to_string()))?;
+        map.serialize_entry(
+            "reason",
+            &reason.map(|r| serde_json::json!({"code": r.code(), "message": r.to_string()})),
+        )?;
+        map.end()
+    }
 }
 
-/// Decides a package's [`Outcome`] from its `signature.sig` bytes (`None` when the member
-/// is absent), its `(path, sha256)` members (any `signature.sig` entry is ignored), the
-/// packaged manifest's facts and the trusted keys. See the module docs for the precedence.
-pub fn report(
-    signature_sig: Option<&[u8]>,
-    members: &[(String, String)],
-    facts: &ManifestFacts,
-    trusted: &TrustedKeys,
-) -> Report {
-    let Some(bytes) = signature_sig else {
-        return Report {
-            outcome: Outcome::Unsigned,
-            statement: None,
-        };
-    };
-    let file = match SignatureFile::parse(bytes) {
-        Ok(file) => file,
-        Err(e) => {
-            return Report {
-                outcome: Outcome::Invalid {
-                    reason: Invalid::Malformed(e),
-                },
-                statement: None,
+/// The signer's fields as the packaged manifest states them (authenticated only when the
+/// outcome is verified).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Signer {
+    /// `integrity.publisher`.
+    pub publisher: Option<String>,
+    /// `integrity.created_at`.
+    pub created_at: Option<String>,
+    /// `integrity.key_id`.
+    pub key_id: Option<String>,
+    /// `integrity.pubkey`.
+    pub pubkey: Option<String>,
+    /// `integrity.signature_algorithm`.
+    pub signature_algorithm: Option<String>,
+}
+
+impl Signer {
+    fn read(root: &Node) -> Option<Signer> {
+        let integrity = root.get_non_null("integrity")?;
+        let field = |k: &str| integrity.get(k).and_then(Node::as_str).map(str::to_owned);
+        Some(Signer {
+            publisher: field("publisher"),
+            created_at: field("created_at"),
+            key_id: field("key_id"),
+            pubkey: field("pubkey"),
+            signature_algorithm: field("signature_algorithm"),
+        })
+    }
+}
+
+/// Something the user should see even when the outcome is verified.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum Warning {
+    /// The manifest says the package was signed, but it has no `signature.sig`.
+    #[error("the manifest says the package was signed (`integrity.signature_algorithm` is `ed25519`), but it has no signature.sig: the signature may have been removed")]
+    SignatureRemoved,
+    /// The file name contradicts the signed name, version or base model.
+    #[error(
+        "the file name `{}` does not match the signed {}; a package of it would be named `{}`",
+        shown(file),
+        shown(signed),
+        shown(expected)
+    )]
+    FileName {
+        /// The package's file name.
+        file: String,
+        /// `name vVERSION for BASE MODEL`.
+        signed: String,
+        /// The default file name for the signed facts.
+        expected: String,
+    },
+}
+
+impl Warning {
+    /// A stable kebab-case code for JSON output.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Warning::SignatureRemoved => "signature-removed",
+            Warning::FileName { .. } => "file-name",
+        }
+    }
+}
+
+impl Serialize for Warning {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(2))?;
+        map.serialize_entry("code", self.code())?;
+        map.serialize_entry("message", &self.to_string())?;
+        map.end()
+    }
+}
+
+/// The decision on a package's contents: [`verify_contents`]'s result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    /// The outcome.
+    pub outcome: Outcome,
+    /// What the manifest says it is (when it parsed).
+    pub expert: Option<ExpertFacts>,
+    /// What the manifest says about its signer (when it has `integrity`).
+    pub signer: Option<Signer>,
+    /// Things to show besides the outcome.
+    pub warnings: Vec<Warning>,
+}
+
+/// One member as read: name, size, SHA-256.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MemberDigest {
+    /// Name inside the archive.
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256, lowercase hex.
+    pub sha256: String,
+}
+
+/// A verification report.
+#[derive(Clone, Debug, Serialize)]
+pub struct VerifyReport {
+    /// The package as given.
+    pub package: String,
+    /// The outcome (flattened into the JSON object).
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// What the manifest says it is.
+    pub expert: Option<ExpertFacts>,
+    /// What the manifest says about its signer.
+    pub signer: Option<Signer>,
+    /// Every member in archive order (empty when the archive was refused).
+    pub members: Vec<MemberDigest>,
+    /// Warnings.
+    pub warnings: Vec<Warning>,
+}
+
+/// Checks `members` (every member of the package) against `files` (from `integrity.files`):
+/// the members other than `manifest.json` and `signature.sig` must be exactly the listed paths
+/// with the listed digests.
+///
+/// # Errors
+/// The first difference in byte order of the paths: a listed member missing, an unlisted one
+/// present (or the pair as a rename, when the digests agree), a modified one.
+pub fn check_members(files: &[(String, String)], members: &[MemberInfo]) -> Result<(), Reason> {
+    if let Some((path, _)) = files
+        .iter()
+        .find(|(p, _)| p == MANIFEST_NAME || p == SIGNATURE_MEMBER)
+    {
+        return Err(Reason::ListsReserved { path: path.clone() });
+    }
+    let listed: Digests<'_> = files
+        .iter()
+        .map(|(p, d)| (p.as_bytes(), (p.as_str(), d.as_str())))
+        .collect();
+    let packaged: Digests<'_> = members
+        .iter()
+        .filter(|m| m.path != MANIFEST_NAME && m.path != SIGNATURE_MEMBER)
+        .map(|m| (m.path.as_bytes(), (m.path.as_str(), m.sha256.as_str())))
+        .collect();
+    let (listed_only, packaged_only) = (only(&listed, &packaged), only(&packaged, &listed));
+    let mut all: Vec<&[u8]> = listed.keys().chain(packaged.keys()).copied().collect();
+    all.sort();
+    all.dedup();
+    for key in all {
+        match (listed.get(key), packaged.get(key)) {
+            (Some((path, want)), Some((_, got))) if !want.eq_ignore_ascii_case(got) => {
+                return Err(Reason::DigestMismatch {
+                    path: (*path).to_owned(),
+                    listed: (*want).to_owned(),
+                    actual: (*got).to_owned(),
+                });
             }
+            (Some((path, want)), None) => {
+                return Err(
+                    match packaged_only
+                        .iter()
+                        .find(|(_, d)| d.eq_ignore_ascii_case(want))
+                    {
+                        Some((to, _)) => Reason::Renamed {
+                            listed: (*path).to_owned(),
+                            actual: (*to).to_owned(),
+                        },
+                        None => Reason::MissingMember {
+                            path: (*path).to_owned(),
+                        },
+                    },
+                );
+            }
+            (None, Some((path, got))) => {
+                return Err(
+                    match listed_only
+                        .iter()
+                        .find(|(_, d)| d.eq_ignore_ascii_case(got))
+                    {
+                        Some((from, _)) => Reason::Renamed {
+                            listed: (*from).to_owned(),
+                            actual: (*path).to_owned(),
+                        },
+                        None => Reason::ExtraMember {
+                            path: (*path).to_owned(),
+                        },
+                    },
+                );
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+type Digests<'a> = BTreeMap<&'a [u8], (&'a str, &'a str)>;
+
+/// The `(path, digest)` pairs of `a` whose path is not in `b`.
+fn only<'a>(a: &Digests<'a>, b: &Digests<'_>) -> Vec<(&'a str, &'a str)> {
+    a.iter()
+        .filter(|(k, _)| !b.contains_key(*k))
+        .map(|(_, v)| *v)
+        .collect()
+}
+
+/// `integrity.files` of any packaged manifest (signed or not), when it has the right shape.
+fn listed_files(root: &Node) -> Option<Vec<(String, String)>> {
+    let files = root.pointer("/integrity/files")?.as_object()?;
+    files
+        .iter()
+        .map(|m| {
+            let d = m.value.as_str().filter(|d| is_lower_hex(d, 64))?;
+            Some((m.key.clone(), d.to_owned()))
+        })
+        .collect()
+}
+
+/// Decides a package's outcome from its `manifest.json` bytes, its `signature.sig` bytes
+/// (`None` when absent), every member as read, and the trusted keys. See the module
+/// documentation for the order of the checks.
+pub fn verify_contents(
+    manifest: &[u8],
+    signature: Option<&[u8]>,
+    members: &[MemberInfo],
+    trusted: &TrustedKeys,
+    opts: &VerifyOptions,
+) -> Verdict {
+    let mut verdict = Verdict {
+        outcome: Outcome::Unsigned,
+        expert: None,
+        signer: None,
+        warnings: Vec::new(),
+    };
+    let invalid = |mut v: Verdict, r: Reason| {
+        v.outcome = Outcome::Invalid(r);
+        v
+    };
+    let source = match Source::parse(manifest) {
+        Ok(s) => s,
+        Err(e) => {
+            let why = match e {
+                crate::manifest::source::ParseFailure::NotUtf8 { line, column, .. } => {
+                    format!("manifest.json is not UTF-8 (line {line}, column {column})")
+                }
+                crate::manifest::source::ParseFailure::Syntax {
+                    error,
+                    line,
+                    column,
+                } => format!("manifest.json is not valid JSON: {line}:{column}: {error}"),
+            };
+            return invalid(verdict, Reason::Manifest(why));
         }
     };
-    let statement = Some(file.statement().clone());
-    let outcome = match verify_signature_file(&file, trusted) {
-        Err(VerifyError::Untrusted { key_id }) => Outcome::Untrusted { key_id },
-        Err(VerifyError::BadSignature { key_id }) => Outcome::Invalid {
-            reason: Invalid::BadSignature { key_id },
-        },
-        Ok(verified) => match check_members(&verified.statement, members, facts) {
-            Err(reason) => Outcome::Invalid { reason },
-            Ok(()) => Outcome::Verified {
-                key_id: verified.statement.key_id.clone(),
-                key_source: verified.key.source,
-            },
-        },
+    if let Some(d) = source.duplicates().first() {
+        return invalid(
+            verdict,
+            Reason::Manifest(format!(
+                "manifest.json has the key `{}` twice (lines {} and {}); JSON readers disagree on which one counts",
+                shown(&d.key),
+                source.locate(d.first.start).0,
+                source.locate(d.second.start).0
+            )),
+        );
+    }
+    let root = source.root();
+    verdict.expert = Some(ExpertFacts::read(root));
+    verdict.signer = Signer::read(root);
+
+    let Some(sig_bytes) = signature else {
+        if let Some(files) = listed_files(root) {
+            if let Err(r) = check_members(&files, members) {
+                return invalid(verdict, r);
+            }
+        }
+        if verdict
+            .signer
+            .as_ref()
+            .and_then(|s| s.signature_algorithm.as_deref())
+            == Some(statement::ALGORITHM)
+        {
+            verdict.warnings.push(Warning::SignatureRemoved);
+        }
+        return verdict;
     };
-    Report { outcome, statement }
+    let sig = match SignatureFile::parse(sig_bytes) {
+        Ok(s) => s,
+        Err(e) => return invalid(verdict, Reason::Signature(e)),
+    };
+    let msg = message(manifest);
+    let signature = Signature::from_bytes(sig.signature());
+    let verifies = |key: &PublicKey| key.verifying_key().verify_strict(&msg, &signature).is_ok();
+
+    let Some(trusted_key) = trusted.iter().find(|k| verifies(&k.key)) else {
+        // Not by a trusted key: invalid if the package claims one, untrusted if it is a sound
+        // signature by the key it names.
+        let named = |field: &str| {
+            root.pointer(&format!("/integrity/{field}"))
+                .and_then(Node::as_str)
+        };
+        if let Some(k) = trusted.iter().find(|k| {
+            named("pubkey") == Some(k.key.to_hex().as_str())
+                || named("key_id") == Some(k.key.key_id().as_str())
+        }) {
+            return invalid(
+                verdict,
+                Reason::BadSignature {
+                    key_id: k.key.key_id(),
+                },
+            );
+        }
+        let integrity = match SignedIntegrity::read(root) {
+            Ok(i) => i,
+            Err(p) => return invalid(verdict, Reason::Integrity(p)),
+        };
+        let mut raw = [0u8; 32];
+        let key = hex::decode_to_slice(&integrity.pubkey, &mut raw)
+            .ok()
+            .and_then(|()| PublicKey::from_bytes(&raw).ok());
+        return match key {
+            None => invalid(
+                verdict,
+                Reason::Integrity(IntegrityProblem::Field {
+                    field: "pubkey",
+                    problem: "is not a usable Ed25519 public key",
+                }),
+            ),
+            Some(k) if verifies(&k) => {
+                verdict.outcome = Outcome::Untrusted {
+                    key_id: integrity.key_id,
+                };
+                verdict
+            }
+            Some(_) => invalid(
+                verdict,
+                Reason::NotByNamedKey {
+                    key_id: integrity.key_id,
+                },
+            ),
+        };
+    };
+
+    // The manifest is authentic: hold the package to it.
+    let integrity = match SignedIntegrity::read(root) {
+        Ok(i) => i,
+        Err(p) => return invalid(verdict, Reason::Integrity(p)),
+    };
+    if integrity.pubkey != trusted_key.key.to_hex() {
+        return invalid(
+            verdict,
+            Reason::SignerMismatch {
+                signed_by: trusted_key.key.key_id(),
+                named: integrity.key_id,
+            },
+        );
+    }
+    if let Err(r) = check_members(&integrity.files, members) {
+        return invalid(verdict, r);
+    }
+    let expert = verdict.expert.clone().unwrap_or(ExpertFacts {
+        name: None,
+        version: None,
+        base_model: None,
+    });
+    for (field, expected, found) in [
+        ("name", &opts.expect_name, &expert.name),
+        ("version", &opts.expect_version, &expert.version),
+    ] {
+        if let Some(expected) = expected {
+            if found.as_ref() != Some(expected) {
+                let found = found.clone().unwrap_or_else(|| "(none)".to_owned());
+                return invalid(
+                    verdict,
+                    Reason::Unexpected {
+                        field,
+                        expected: expected.clone(),
+                        found,
+                    },
+                );
+            }
+        }
+    }
+    verdict.outcome = Outcome::Verified {
+        key_id: integrity.key_id,
+        key_source: trusted_key.source.clone(),
+    };
+    verdict
+}
+
+/// The warning for a file name that contradicts the signed facts: a name of the form
+/// `STEM.vVERSION.expert` whose version differs, or whose stem is not `NAME-TOKEN` with
+/// `TOKEN` a spelling of the base model's slug. Names of another form say nothing, so they
+/// get no warning.
+pub fn file_name_warning(path: &Path, expert: &ExpertFacts) -> Option<Warning> {
+    let file = path.file_name()?.to_string_lossy().into_owned();
+    let (Some(name), Some(version)) = (&expert.name, &expert.version) else {
+        return None;
+    };
+    let (stem, v) = file.strip_suffix(".expert")?.rsplit_once(".v")?;
+    let model_ok = |token: &str| match &expert.base_model {
+        Some(model) => crate::names::slug(token) == crate::names::slug(model),
+        None => true,
+    };
+    let stem_ok = stem
+        .strip_prefix(name.as_str())
+        .and_then(|rest| rest.strip_prefix('-'))
+        .is_some_and(model_ok);
+    if v == version && stem_ok {
+        return None;
+    }
+    let model = expert.base_model.as_deref().unwrap_or("?");
+    Some(Warning::FileName {
+        expected: crate::names::package_file_name(name, model, version),
+        signed: format!("{name} v{version} for {model}"),
+        file,
+    })
+}
+
+#[derive(Debug, Error)]
+#[error("stop")]
+struct Stop;
+
+/// Tells a file that is not a tar archive at all from a damaged package, by reading only up to
+/// its first member: `Some` when the first tar header is unreadable or the gzip data holds no
+/// header at all. Called only after the reader refused the file.
+pub(crate) fn probe_not_package(path: &Path, limits: &Limits) -> Option<NotPackage> {
+    let file = archive::open_package(path).ok()?;
+    let first = archive::visit(std::io::BufReader::new(file), limits, &mut |_, _| Err(Stop));
+    match first {
+        Err(VisitError::Read(e @ ReadError::BadTarHeader(_))) => {
+            Some(NotPackage::NotTar(e.to_string()))
+        }
+        Err(VisitError::Read(
+            e @ ReadError::Truncated(
+                "a tar header ends early" | "the tar end-of-archive marker is missing",
+            ),
+        )) => Some(NotPackage::NotTar(e.to_string())),
+        _ => None,
+    }
+}
+
+/// Verifies the package at `path` against `trusted`: reads it once and decides with
+/// [`verify_contents`]; a verified package whose file name contradicts its signed name,
+/// version or base model gets a [`Warning::FileName`].
+///
+/// # Errors
+/// [`VerifyError::Io`] when the file cannot be opened; [`VerifyError::NotAPackage`] when it is
+/// not gzip, holds no tar archive or has no `manifest.json`. Everything else is an outcome.
+pub fn verify_package(
+    path: &Path,
+    trusted: &TrustedKeys,
+    opts: &VerifyOptions,
+) -> Result<VerifyReport, VerifyError> {
+    let not_package = |why| VerifyError::NotAPackage {
+        path: path.to_owned(),
+        why,
+    };
+    let (file, _) = super::sign::open_gzip(path).map_err(|e| match e {
+        super::sign::OpenError::Io(source) => VerifyError::Io {
+            path: path.to_owned(),
+            source,
+        },
+        super::sign::OpenError::NotGzip => not_package(NotPackage::NotGzip),
+    })?;
+    // SEAM (#12.7, minisign fast path): when `PACKAGE.minisig` exists and `opts` does not ask
+    // for the full check, verify it here with a trusted key (one BLAKE2b-512 pass over the
+    // file), then read only `manifest.json` (the first member) for the report and
+    // `--expect-*`, and return `Outcome::Verified` without the member pass below.
+    let keep = |p: &str| p == MANIFEST_NAME || p == SIGNATURE_MEMBER;
+    let mut report = VerifyReport {
+        package: path.display().to_string(),
+        outcome: Outcome::Unsigned,
+        expert: None,
+        signer: None,
+        members: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let mut scanned = match archive::scan(std::io::BufReader::new(file), &opts.limits, &keep) {
+        Ok(s) => s,
+        Err(ReadError::Io(source)) => {
+            return Err(VerifyError::Io {
+                path: path.to_owned(),
+                source,
+            })
+        }
+        Err(e) => {
+            if let Some(why) = probe_not_package(path, &opts.limits) {
+                return Err(not_package(why));
+            }
+            report.outcome = Outcome::Invalid(Reason::Unreadable(e.to_string()));
+            return Ok(report);
+        }
+    };
+    report.members = scanned
+        .members
+        .iter()
+        .map(|m| MemberDigest {
+            path: m.path.clone(),
+            size: m.size,
+            sha256: m.sha256.clone(),
+        })
+        .collect();
+    let Some(manifest) = scanned.kept.remove(MANIFEST_NAME) else {
+        return Err(not_package(NotPackage::NoManifest));
+    };
+    if scanned.members.first().map(|m| m.path.as_str()) != Some(MANIFEST_NAME) {
+        report.outcome = Outcome::Invalid(Reason::NotCanonical(format!(
+            "`{MANIFEST_NAME}` is not the first member, as in every package `expert-cli package` writes"
+        )));
+        return Ok(report);
+    }
+    let signature = scanned.kept.remove(SIGNATURE_MEMBER);
+    let verdict = verify_contents(
+        &manifest,
+        signature.as_deref(),
+        &scanned.members,
+        trusted,
+        opts,
+    );
+    report.outcome = verdict.outcome;
+    report.expert = verdict.expert;
+    report.signer = verdict.signer;
+    report.warnings = verdict.warnings;
+    if matches!(report.outcome, Outcome::Verified { .. }) {
+        if let Some(w) = report
+            .expert
+            .as_ref()
+            .and_then(|e| file_name_warning(path, e))
+        {
+            report.warnings.push(w);
+        }
+    }
+    Ok(report)
 }
 
 #[cfg(test)]
@@ -366,135 +800,86 @@ mod tests {
         c.to_string().repeat(64)
     }
 
-    fn statement() -> Statement {
-        Statement {
-            name: "expert-x".into(),
-            version: "1.0.0".into(),
-            base_model: "Qwen3-0.6B".into(),
-            signed_at: "2026-01-01T00:00:00Z".into(),
-            publisher: "me".into(),
-            key_id: "00112233445566ff".into(),
-            members: vec![
-                ("a.json".into(), d('a')),
-                ("b.bin".into(), d('b')),
-                ("manifest.json".into(), d('c')),
-            ],
+    fn member(path: &str, sha256: String) -> MemberInfo {
+        MemberInfo {
+            path: path.to_owned(),
+            size: 1,
+            sha256,
         }
     }
 
-    fn facts() -> ManifestFacts {
-        ManifestFacts {
-            name: "expert-x".into(),
-            version: "1.0.0".into(),
-            base_model: "Qwen3-0.6B".into(),
-        }
+    fn files() -> Vec<(String, String)> {
+        vec![("a.json".into(), d('a')), ("b.bin".into(), d('b'))]
     }
 
-    fn check(actual: &[(&str, String)]) -> Result<(), Invalid> {
-        let actual: Vec<(String, String)> = actual
-            .iter()
-            .map(|(p, h)| ((*p).to_owned(), h.clone()))
-            .collect();
-        check_members(&statement(), &actual, &facts())
+    fn check(actual: &[(&str, String)]) -> Result<(), Reason> {
+        let mut members = vec![member("manifest.json", d('c'))];
+        members.extend(actual.iter().map(|(p, h)| member(p, h.clone())));
+        check_members(&files(), &members)
     }
 
     #[test]
-    fn exact_set_passes_and_signature_member_is_ignored() {
-        let ok = [
-            ("manifest.json", d('c')),
-            ("a.json", d('A')),
-            ("b.bin", d('b')),
-        ];
-        assert_eq!(check(&ok), Ok(()));
-        let with_sig = [
-            ("a.json", d('a')),
-            ("b.bin", d('b')),
-            ("manifest.json", d('c')),
-            ("signature.sig", d('f')),
-        ];
-        assert_eq!(check(&with_sig), Ok(()));
+    fn exact_set_passes_and_reserved_members_are_ignored() {
+        assert_eq!(check(&[("a.json", d('A')), ("b.bin", d('b'))]), Ok(()));
+        assert_eq!(
+            check(&[
+                ("a.json", d('a')),
+                ("b.bin", d('b')),
+                ("signature.sig", d('f'))
+            ]),
+            Ok(())
+        );
     }
 
     #[test]
-    fn names_first_bad_member() {
-        let e = check(&[
-            ("a.json", d('a')),
-            ("b.bin", d('0')),
-            ("manifest.json", d('0')),
-        ]);
-        assert!(matches!(e, Err(Invalid::DigestMismatch { path, .. }) if path == "b.bin"));
-        let e = check(&[("a.json", d('a')), ("manifest.json", d('c'))]);
-        assert!(matches!(e, Err(Invalid::MissingMember { path }) if path == "b.bin"));
-        let e = check(&[
-            ("a.json", d('a')),
-            ("b.bin", d('b')),
-            ("c", d('9')),
-            ("manifest.json", d('c')),
-        ]);
-        assert!(matches!(e, Err(Invalid::ExtraMember { path }) if path == "c"));
-        let e = check(&[
-            ("a.json", d('a')),
-            ("B.bin", d('b')),
-            ("manifest.json", d('c')),
-        ]);
+    fn names_the_first_difference() {
+        let e = check(&[("a.json", d('a')), ("b.bin", d('0'))]);
+        assert!(matches!(e, Err(Reason::DigestMismatch { path, .. }) if path == "b.bin"));
+        let e = check(&[("a.json", d('a'))]);
+        assert!(matches!(e, Err(Reason::MissingMember { path }) if path == "b.bin"));
+        let e = check(&[("a.json", d('a')), ("b.bin", d('b')), ("c", d('9'))]);
+        assert!(matches!(e, Err(Reason::ExtraMember { path }) if path == "c"));
+        let e = check(&[("a.json", d('a')), ("B.bin", d('b'))]);
         assert!(
-            matches!(&e, Err(Invalid::Renamed { signed, actual }) if signed == "b.bin" && actual == "B.bin"),
+            matches!(&e, Err(Reason::Renamed { listed, actual }) if listed == "b.bin" && actual == "B.bin"),
             "{e:?}"
         );
-        let e = check(&[
-            ("a.json", d('a')),
-            ("a.json", d('a')),
-            ("b.bin", d('b')),
-            ("manifest.json", d('c')),
-        ]);
-        assert!(matches!(e, Err(Invalid::DuplicateMember { path }) if path == "a.json"));
+        let mut listed = files();
+        listed.push(("signature.sig".into(), d('f')));
+        assert!(matches!(
+            check_members(&listed, &[]),
+            Err(Reason::ListsReserved { .. })
+        ));
     }
 
     #[test]
-    fn manifest_facts_must_match() {
-        let actual: Vec<(String, String)> = statement().members.clone();
-        for (field, f) in [
-            (
-                "name",
-                ManifestFacts {
-                    name: "expert-y".into(),
-                    ..facts()
-                },
-            ),
-            (
-                "version",
-                ManifestFacts {
-                    version: "1.0.1".into(),
-                    ..facts()
-                },
-            ),
-            (
-                "base model",
-                ManifestFacts {
-                    base_model: "Other".into(),
-                    ..facts()
-                },
-            ),
+    fn file_names() {
+        let facts = ExpertFacts {
+            name: Some("expert-sql".into()),
+            version: Some("1.2.0".into()),
+            base_model: Some("Qwen/Qwen3-0.6B".into()),
+        };
+        let w = |f: &str| file_name_warning(Path::new(f), &facts);
+        for ok in [
+            "dist/expert-sql-qwen306b.v1.2.0.expert",
+            "expert-sql-qwen3-0-6b.v1.2.0.expert",
+            "p.expert",
+            "expert-sql.expert",
         ] {
-            let e = check_members(&statement(), &actual, &f).unwrap_err();
+            assert_eq!(w(ok), None, "{ok}");
+        }
+        for bad in [
+            "expert-sql-qwen306b.v1.1.0.expert",
+            "expert-neo4j-qwen306b.v1.2.0.expert",
+            "expert-sql-qwen317b.v1.2.0.expert",
+        ] {
+            let warning = w(bad).unwrap_or_else(|| panic!("{bad}"));
             assert!(
-                matches!(&e, Invalid::ManifestMismatch { field: got, .. } if *got == field),
-                "{e}"
+                warning
+                    .to_string()
+                    .contains("expert-sql-qwen306b.v1.2.0.expert"),
+                "{warning}"
             );
         }
-    }
-
-    #[test]
-    fn unsigned_and_malformed() {
-        let r = report(None, &[], &facts(), &TrustedKeys::new());
-        assert_eq!(r.outcome, Outcome::Unsigned);
-        assert_eq!(r.outcome.kind(), "unsigned");
-        let r = report(Some(b"junk"), &[], &facts(), &TrustedKeys::new());
-        assert!(matches!(
-            r.outcome,
-            Outcome::Invalid {
-                reason: Invalid::Malformed(_)
-            }
-        ));
     }
 }

@@ -1,14 +1,22 @@
-//! `keygen`, `sign`, `verify` through the real binary: golden vectors, the round trip, the
-//! tamper matrix with its four outcomes, keys, hostile packages.
+//! `keygen`, `sign`, `verify` through the real binary: what OpenSSL and the expert runtime's
+//! install check make of a signed package, the tamper matrix with its four outcomes, trust
+//! without flags, keys, files that are not packages, hostile packages.
 
 use crate::common::*;
+use expert_cli::archive::{self, ArchiveWriter, ContentKind, Limits, WriteOptions};
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
+
+/// The SOURCE_DATE_EPOCH of these tests: 2025-11-25T12:00:00Z.
+const EPOCH: &str = "1764072000";
 
 /// A packaged and signed copy of fixtures/expert-tiny in a temp dir, with a fixed time.
 struct Signed {
     dir: tempfile::TempDir,
 }
+
+/// A package's members, in order, with their bytes.
+type Members = Vec<(String, Vec<u8>)>;
 
 impl Signed {
     fn new() -> Signed {
@@ -24,6 +32,7 @@ impl Signed {
             "keys/publisher.pem",
         ])
         .code(0);
+        s.run(&["keygen", "--output", "other/mallory.pem"]).code(0);
         s.run(&[
             "sign",
             "--expert",
@@ -37,19 +46,27 @@ impl Signed {
     fn path(&self, p: &str) -> PathBuf {
         self.dir.path().join(p)
     }
+    fn cmd(&self) -> assert_cmd::Command {
+        let mut c = cmd();
+        c.current_dir(self.dir.path())
+            .env("SOURCE_DATE_EPOCH", EPOCH);
+        c
+    }
     fn run(&self, args: &[&str]) -> assert_cmd::assert::Assert {
-        cmd()
-            .current_dir(self.dir.path())
-            .env("SOURCE_DATE_EPOCH", "1764072000")
-            .args(args)
-            .assert()
+        self.cmd().args(args).assert()
     }
     fn verify(&self, pkg: &str) -> assert_cmd::assert::Assert {
-        self.run(&["verify", "--expert", pkg, "--pubkey", "keys/publisher.pub"])
+        self.run(&["verify", pkg, "--pubkey", "keys/publisher.pub"])
     }
-    /// Rewrites p.expert into `out` with Python's tarfile, applying `edit` (Python code that
-    /// changes the dict `m` of member name → bytes, in order).
-    fn tamper(&self, out: &str, edit: &str) {
+    /// Rewrites p.expert into `out` through our own (canonical) writer after `edit` changed its
+    /// members, so each case tests the signature checks, not the archive's form.
+    fn tamper(&self, out: &str, edit: impl FnOnce(&mut Members)) {
+        let mut members = read_members(&self.path("p.expert"));
+        edit(&mut members);
+        write_members(&self.path(out), members);
+    }
+    /// The same with Python's tarfile, for what our writer refuses to write.
+    fn tamper_py(&self, out: &str, edit: &str) {
         let script = format!(
             "import io, sys, tarfile\nsrc = tarfile.open(sys.argv[1])\nm = {{i.name: src.extractfile(i).read() for i in src.getmembers()}}\n{edit}\nwith tarfile.open(sys.argv[2], 'w:gz') as t:\n    for name, data in m.items():\n        i = tarfile.TarInfo(name); i.size = len(data); t.addfile(i, io.BytesIO(data))\n"
         );
@@ -63,80 +80,221 @@ impl Signed {
     }
 }
 
+fn read_members(pkg: &Path) -> Members {
+    let file = std::fs::File::open(pkg).unwrap();
+    let mut scanned = archive::scan(file, &Limits::default(), &|_| true).unwrap();
+    scanned
+        .members
+        .iter()
+        .map(|m| (m.path.clone(), scanned.kept.remove(&m.path).unwrap()))
+        .collect()
+}
+
+fn write_members(out: &Path, mut members: Members) {
+    members.sort_by(|a, b| {
+        (a.0 != "manifest.json", a.0.as_bytes()).cmp(&(b.0 != "manifest.json", b.0.as_bytes()))
+    });
+    let opts = WriteOptions {
+        mtime: EPOCH.parse().unwrap(),
+        ..WriteOptions::default()
+    };
+    let mut w = ArchiveWriter::new(std::fs::File::create(out).unwrap(), opts).unwrap();
+    for (path, data) in &members {
+        w.append(
+            path,
+            data.len() as u64,
+            &mut &data[..],
+            ContentKind::for_path(path),
+        )
+        .unwrap();
+    }
+    w.finish().unwrap();
+}
+
+fn member<'a>(m: &'a mut Members, name: &str) -> &'a mut Vec<u8> {
+    &mut m.iter_mut().find(|(p, _)| p == name).unwrap().1
+}
+
+fn replace(bytes: &mut Vec<u8>, from: &str, to: &str) {
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    assert!(text.contains(from), "`{from}` not found");
+    *bytes = text.replacen(from, to, 1).into_bytes();
+}
+
+/// Runs `sh -c script` in `dir`, returning (success, stdout + stderr).
+fn sh(dir: &Path, script: &str) -> (bool, String) {
+    let out = std::process::Command::new("bash")
+        .args(["-euo", "pipefail", "-c", script])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// The OpenSSL recipe of docs/SIGNING.md: the `sh test` block that runs `openssl pkeyutl
+/// -verify` (it reads `dist/sql.expert` and `keys/publisher.pub`).
+fn documented_recipe() -> String {
+    let doc = std::fs::read_to_string(root().join("docs/SIGNING.md")).unwrap();
+    let blocks: Vec<&str> = doc.split("```").collect();
+    blocks
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .filter_map(|b| b.strip_prefix("sh test\n"))
+        .find(|b| b.contains("openssl pkeyutl -verify"))
+        .expect("docs/SIGNING.md has the OpenSSL recipe as a `sh test` block")
+        .to_owned()
+}
+
 #[test]
-fn golden_package_signature() {
-    // fixed key (seed 0..31) + fixed package + fixed time → exact statement and signature
+fn signature_is_openssls_and_the_documented_recipe_checks_it() {
     let d = tempfile::tempdir().unwrap();
     copy_dir(&fixture("expert-tiny"), d.path());
     let run = |args: &[&str]| {
         cmd()
             .current_dir(d.path())
-            .env("SOURCE_DATE_EPOCH", "1764072000")
+            .env("SOURCE_DATE_EPOCH", EPOCH)
             .args(args)
             .assert()
     };
-    run(&["package", "--output", "p.expert"]).code(0);
-    run(&["sign", "--expert", "p.expert", "--key"]).code(2);
+    run(&["package", "--output", "dist/sql.expert"]).code(0);
     let key = fixture("signing/seed0-31.pem");
-    cmd()
-        .current_dir(d.path())
-        .env("SOURCE_DATE_EPOCH", "1764072000")
-        .args([
-            "sign",
-            "--expert",
-            "p.expert",
-            "--publisher",
-            "ACME CI",
-            "--key",
-        ])
-        .arg(&key)
-        .assert()
-        .code(0);
-    let sig = tar_member(&d.path().join("p.expert"), "signature.sig");
-    let golden = read(&fixture("signing/expert-tiny.signature.sig"));
-    assert_eq!(
-        String::from_utf8(sig.clone()).unwrap(),
-        String::from_utf8(golden).unwrap()
-    );
-    // independently: OpenSSL accepts it with the public key (the recipe of docs/SIGNING.md),
-    // and every signed digest is the real member's
-    std::fs::write(d.path().join("signature.sig"), &sig).unwrap();
-    std::fs::copy(
-        fixture("signing/seed0-31.pub"),
-        d.path().join("publisher.pub"),
+    let key = key.to_str().unwrap();
+    run(&[
+        "sign",
+        "--expert",
+        "dist/sql.expert",
+        "--publisher",
+        "ACME CI",
+        "--key",
+        key,
+    ])
+    .code(0);
+    let pkg = d.path().join("dist/sql.expert");
+    // Ed25519 is deterministic: OpenSSL signing the message gives signature.sig exactly.
+    let manifest = tar_member(&pkg, "manifest.json");
+    std::fs::write(
+        d.path().join("message.txt"),
+        format!(
+            "manifest.json:{}",
+            expert_cli::digest::sha256_hex(&manifest)
+        ),
     )
     .unwrap();
-    let recipe = "sed '$d' signature.sig > statement.txt && sed -n '$s/^signature: //p' signature.sig | openssl base64 -d -A > sig.bin && openssl pkeyutl -verify -pubin -inkey publisher.pub -rawin -in statement.txt -sigfile sig.bin";
-    let out = std::process::Command::new("sh")
-        .args(["-c", recipe])
-        .current_dir(d.path())
+    let (ok, out) = sh(
+        d.path(),
+        &format!("openssl pkeyutl -sign -rawin -inkey {key} -in message.txt -out sig.bin && xxd -p -c 128 sig.bin"),
+    );
+    assert!(ok, "{out}");
+    assert_eq!(
+        out,
+        String::from_utf8(tar_member(&pkg, "signature.sig")).unwrap()
+    );
+    // The recipe of docs/SIGNING.md, verbatim, with the trusted key.
+    std::fs::create_dir(d.path().join("keys")).unwrap();
+    std::fs::copy(
+        fixture("signing/seed0-31.pub"),
+        d.path().join("keys/publisher.pub"),
+    )
+    .unwrap();
+    let recipe = documented_recipe();
+    let (ok, out) = sh(d.path(), &recipe);
+    assert!(
+        ok && out.contains("Signature Verified Successfully"),
+        "{out}"
+    );
+    // A manifest changed by one byte fails the same recipe.
+    let mut members = read_members(&pkg);
+    replace(
+        member(&mut members, "manifest.json"),
+        "A schema",
+        "a schema",
+    );
+    write_members(&pkg, members);
+    let (ok, out) = sh(d.path(), &recipe);
+    assert!(!ok, "{out}");
+}
+
+/// The expert runtime's install check (hivellm/expert `cli/src/commands/install.rs` at
+/// 9cd24b1, as `reference/upstream-packaging.md` describes it), re-implemented: its loader
+/// needs `integrity.publisher`, `signature_algorithm` and `files`; `signature.sig` is read as
+/// UTF-8, trimmed and hex-decoded (64 bytes); `integrity.pubkey` is bare hex (32 bytes); the
+/// message is `manifest.json:` + the SHA-256 hex of the packaged manifest; Ed25519 verifies.
+/// Python's standard library does the reading, OpenSSL the Ed25519 check.
+const RUNTIME_INSTALL_CHECK: &str = r#"
+import binascii, hashlib, json, subprocess, sys
+manifest = open("manifest.json", "rb").read()
+integrity = json.loads(manifest)["integrity"]
+assert isinstance(integrity["publisher"], str), "publisher"
+assert isinstance(integrity["signature_algorithm"], str), "signature_algorithm"
+assert all(isinstance(k, str) and isinstance(v, str) for k, v in integrity["files"].items()), "files"
+for optional in ("created_at", "pubkey"):
+    assert isinstance(integrity.get(optional, ""), str), optional
+signature = binascii.unhexlify(open("signature.sig", "rb").read().decode("utf-8").strip())
+assert len(signature) == 64, "Invalid signature length"
+pubkey = binascii.unhexlify(integrity["pubkey"])
+assert len(pubkey) == 32, "Invalid public key length"
+message = b"manifest.json:" + hashlib.sha256(manifest).hexdigest().encode()
+open("message.bin", "wb").write(message)
+open("signature.bin", "wb").write(signature)
+# SPKI DER of an Ed25519 key: a fixed 12-byte prefix, then the key (RFC 8410).
+open("pubkey.der", "wb").write(bytes.fromhex("302a300506032b6570032100") + pubkey)
+r = subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-keyform", "DER", "-inkey", "pubkey.der",
+                    "-rawin", "-in", "message.bin", "-sigfile", "signature.bin"], capture_output=True, text=True)
+print(r.stdout + r.stderr)
+sys.exit(0 if "Signature Verified Successfully" in r.stdout else "Signature verification failed! Package may be tampered.")
+"#;
+
+fn runtime_install_check(pkg: &Path) -> (bool, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let st = std::process::Command::new("tar")
+        .arg("-xzf")
+        .arg(pkg)
+        .arg("-C")
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(st.success(), "GNU tar unpacks it");
+    let out = std::process::Command::new("python3")
+        .args(["-c", RUNTIME_INSTALL_CHECK])
+        .current_dir(dir.path())
         .output()
         .unwrap();
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("Signature Verified Successfully"),
-        "{out:?}"
-    );
-    for line in String::from_utf8(sig)
-        .unwrap()
-        .lines()
-        .filter(|l| l.len() > 65 && l.as_bytes()[l.len() - 65] == b':')
-    {
-        let (path, digest) = line.rsplit_once(':').unwrap();
-        assert_eq!(
-            expert_cli::digest::sha256_hex(&tar_member(&d.path().join("p.expert"), path)),
-            digest,
-            "{path}"
-        );
-    }
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn the_runtimes_install_check_passes_on_a_signed_package() {
+    let s = Signed::new();
+    let (ok, out) = runtime_install_check(&s.path("p.expert"));
+    assert!(ok, "{out}");
+    // ... and fails on a tampered one (so the check can fail at all).
+    s.tamper("t.expert", |m| {
+        replace(member(m, "manifest.json"), "0.1.0", "0.1.1");
+    });
+    let (ok, out) = runtime_install_check(&s.path("t.expert"));
+    assert!(!ok && out.contains("tampered"), "{out}");
 }
 
 #[test]
 fn round_trip_and_tamper_matrix() {
     let s = Signed::new();
-    s.verify("p.expert")
-        .code(0)
-        .stdout(predicate::str::contains("verified: `p.expert` by ACME CI"));
-    // signing changed no other member's bytes
+    s.verify("p.expert").code(0).stdout(predicate::str::contains(
+        "verified: `p.expert` is expert-sample-v1 v0.1.0 for Qwen/Qwen3-0.6B, signed by ACME CI with key ",
+    ).and(predicate::str::contains("at 2025-11-25T12:00:00Z (trusted key `keys/publisher.pub`)")));
+    // signing changed no other member's bytes and added one
     let members = tar_list(&s.path("p.expert"));
     assert_eq!(
         members,
@@ -155,57 +313,163 @@ fn round_trip_and_tamper_matrix() {
         .unwrap();
     assert!(st.success(), "the sidecar was refreshed");
 
-    let cases: &[(&str, &str, i32, &str)] = &[
-        ("byte-weights", "w = bytearray(m['adapter_model.safetensors']); w[-1] ^= 1; m['adapter_model.safetensors'] = bytes(w)", 5, "adapter_model.safetensors"),
-        ("byte-config", "m['adapter_config.json'] = m['adapter_config.json'].replace(b'16', b'17')", 5, "adapter_config.json"),
-        ("byte-readme", "m['README.md'] = m['README.md'] + b' '", 5, "README.md"),
-        ("added", "m['extra.txt'] = b'hi'", 5, "extra.txt"),
-        ("removed", "del m['README.md']", 5, "README.md"),
-        ("renamed", "m['READ.md'] = m.pop('README.md')", 5, "READ.md"),
-        ("version", "m['manifest.json'] = m['manifest.json'].replace(b'\"version\": \"0.1.0\"', b'\"version\": \"0.1.1\"')", 5, "manifest.json"),
-        ("statement", "m['signature.sig'] = m['signature.sig'].replace(b'publisher: ACME CI', b'publisher: EVIL CI')", 5, "signature does not verify"),
-        ("signature", "s = m['signature.sig'].decode(); i = s.index('signature: ') + 12; m['signature.sig'] = (s[:i] + ('A' if s[i] != 'A' else 'B') + s[i+1:]).encode()", 5, "signature does not verify"),
-        ("unsigned", "del m['signature.sig']", 4, "no signature.sig"),
+    type Edit = Box<dyn Fn(&mut Members)>;
+    let edit_manifest = |from: &'static str, to: &'static str| -> Edit {
+        Box::new(move |m| replace(member(m, "manifest.json"), from, to))
+    };
+    let bad_signature = "the signature does not verify under the trusted key";
+    let cases: Vec<(&str, Edit, i32, &str)> = vec![
+        (
+            "byte-weights",
+            Box::new(|m| *member(m, "adapter_model.safetensors").last_mut().unwrap() ^= 1),
+            5,
+            "member `adapter_model.safetensors` was modified",
+        ),
+        (
+            "byte-config",
+            Box::new(|m| replace(member(m, "adapter_config.json"), "16", "17")),
+            5,
+            "member `adapter_config.json` was modified",
+        ),
+        (
+            "byte-readme",
+            Box::new(|m| member(m, "README.md").push(b' ')),
+            5,
+            "member `README.md` was modified",
+        ),
+        (
+            "added",
+            Box::new(|m| m.push(("extra.txt".into(), b"hi".to_vec()))),
+            5,
+            "member `extra.txt` is in the package but not in `integrity.files`",
+        ),
+        (
+            "removed",
+            Box::new(|m| m.retain(|(p, _)| p != "README.md")),
+            5,
+            "member `README.md` is listed in `integrity.files` but missing",
+        ),
+        (
+            "renamed",
+            Box::new(|m| {
+                let readme = m.iter_mut().find(|(p, _)| p == "README.md").unwrap();
+                readme.0 = "READ.md".into();
+            }),
+            5,
+            "member `README.md` was renamed to `READ.md`",
+        ),
+        (
+            "version",
+            edit_manifest("\"version\": \"0.1.0\"", "\"version\": \"0.1.1\""),
+            5,
+            bad_signature,
+        ),
+        (
+            "outside-integrity",
+            edit_manifest("A schema 1.0 expert.", "A schema 1.0 expert!"),
+            5,
+            bad_signature,
+        ),
+        (
+            "integrity",
+            edit_manifest("\"publisher\": \"ACME CI\"", "\"publisher\": \"EVIL CI\""),
+            5,
+            bad_signature,
+        ),
+        (
+            "integrity-files",
+            edit_manifest("\"README.md\": \"d4acdaab", "\"README.md\": \"e4acdaab"),
+            5,
+            bad_signature,
+        ),
+        (
+            "signature",
+            Box::new(|m| {
+                let sig = member(m, "signature.sig");
+                sig[0] = if sig[0] == b'a' { b'b' } else { b'a' };
+            }),
+            5,
+            bad_signature,
+        ),
+        (
+            "unsigned",
+            Box::new(|m| m.retain(|(p, _)| p != "signature.sig")),
+            4,
+            "has no signature.sig",
+        ),
     ];
     for (name, edit, code, says) in cases {
         let out = format!("{name}.expert");
         s.tamper(&out, edit);
         s.verify(&out)
-            .code(*code)
-            .stdout(predicate::str::contains(*says));
+            .code(code)
+            .stdout(predicate::str::contains(says));
     }
-    // re-signed by another key: not trusted, never verified
-    s.run(&["keygen", "--output", "keys/mallory.pem"]).code(0);
+    s.verify("unsigned.expert").stderr(predicate::str::contains(
+        "the signature may have been removed",
+    ));
+
+    // re-signed by another key: untrusted, never verified
     std::fs::copy(s.path("p.expert"), s.path("resigned.expert")).unwrap();
     s.run(&[
         "sign",
         "--expert",
         "resigned.expert",
         "--key",
-        "keys/mallory.pem",
+        "other/mallory.pem",
     ])
     .code(0);
     s.verify("resigned.expert").code(3).stdout(
-        predicate::str::contains("untrusted").and(predicate::str::contains("is signed by key")),
+        predicate::str::contains("untrusted: `resigned.expert` claims to be expert-sample-v1")
+            .and(predicate::str::contains("that key is not trusted")),
+    );
+    // integrity.pubkey and key_id swapped for the attacker's, signed by the attacker with
+    // OpenSSL: untrusted, never verified
+    let mallory = expert_cli::signing::read_public_key_file(&s.path("other/mallory.pub")).unwrap();
+    let ours = expert_cli::signing::read_public_key_file(&s.path("keys/publisher.pub")).unwrap();
+    let mut members = read_members(&s.path("p.expert"));
+    let manifest = member(&mut members, "manifest.json");
+    replace(manifest, &ours.to_hex(), &mallory.to_hex());
+    replace(manifest, &ours.key_id(), &mallory.key_id());
+    std::fs::write(
+        s.path("message.txt"),
+        format!("manifest.json:{}", expert_cli::digest::sha256_hex(manifest)),
+    )
+    .unwrap();
+    let (ok, hex) = sh(
+        s.dir.path(),
+        "openssl pkeyutl -sign -rawin -inkey other/mallory.pem -in message.txt -out sig.bin && xxd -p -c 128 sig.bin",
+    );
+    assert!(ok, "{hex}");
+    *member(&mut members, "signature.sig") = hex.into_bytes();
+    write_members(&s.path("swapped.expert"), members);
+    s.verify("swapped.expert")
+        .code(3)
+        .stdout(predicate::str::contains(mallory.key_id()));
+    assert!(
+        runtime_install_check(&s.path("swapped.expert")).0,
+        "the runtime, which trusts the package's own key, takes it"
     );
     // the right package with the wrong public key
-    s.run(&[
-        "verify",
-        "--expert",
-        "p.expert",
-        "--pubkey",
-        "keys/mallory.pub",
-    ])
-    .code(3);
-    // both keys trusted through a folder: verified by mallory's key
-    s.run(&[
-        "verify",
-        "--expert",
-        "resigned.expert",
-        "--trusted-keys",
-        "keys",
-    ])
-    .code(0);
+    s.run(&["verify", "p.expert", "--pubkey", "other/mallory.pub"])
+        .code(3);
+    // both keys trusted through a folder: verified by mallory's key, and it says which
+    std::fs::copy(s.path("other/mallory.pub"), s.path("keys/mallory.pub")).unwrap();
+    s.run(&["verify", "resigned.expert", "--trusted-keys", "keys"])
+        .code(0)
+        .stdout(predicate::str::contains("(trusted key `keys/mallory.pub`)"));
+}
+
+#[test]
+fn member_names_are_shown_escaped() {
+    let s = Signed::new();
+    s.tamper("bidi.expert", |m| {
+        m.push(("READ\u{202e}dm.EM".into(), b"x".to_vec()));
+    });
+    s.verify("bidi.expert")
+        .code(5)
+        .stdout(predicate::str::contains("member `READ\\u{202e}dm.EM`"))
+        .stdout(predicate::str::contains('\u{202e}').not());
 }
 
 #[test]
@@ -228,10 +492,17 @@ fn json_report_has_the_whole_story() {
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(v["outcome"], "verified");
     assert_eq!(v["exit_code"], 0);
-    assert_eq!(v["statement"]["publisher"], "ACME CI");
-    assert_eq!(v["statement"]["signed_at"], "2025-11-25T12:00:00Z");
-    assert_eq!(v["statement"]["members"].as_array().unwrap().len(), 4);
+    assert_eq!(v["reason"], serde_json::Value::Null);
+    assert_eq!(v["expert"]["name"], "expert-sample-v1");
+    assert_eq!(v["expert"]["base_model"], "Qwen/Qwen3-0.6B");
+    assert_eq!(v["signer"]["publisher"], "ACME CI");
+    assert_eq!(v["signer"]["created_at"], "2025-11-25T12:00:00Z");
+    assert_eq!(v["signer"]["signature_algorithm"], "ed25519");
+    assert_eq!(v["members"].as_array().unwrap().len(), 5);
     assert_eq!(v["key_id"].as_str().unwrap().len(), 16);
+    assert_eq!(v["trusted_key"], "keys/publisher.pub");
+    assert_eq!(v["trust"]["origin"], "flags");
+    assert_eq!(v["trust"]["keys"], 1);
 }
 
 #[test]
@@ -246,7 +517,10 @@ fn resigning_replaces_the_signature() {
         "--publisher",
         "Second",
     ])
-    .code(0);
+    .code(0)
+    .stderr(predicate::str::contains(
+        "the earlier signature was replaced",
+    ));
     assert_eq!(
         tar_list(&s.path("p.expert"))
             .iter()
@@ -254,34 +528,266 @@ fn resigning_replaces_the_signature() {
             .count(),
         1
     );
+    let manifest = String::from_utf8(tar_member(&s.path("p.expert"), "manifest.json")).unwrap();
+    assert_eq!(manifest.matches("\"integrity\"").count(), 1);
+    assert!(!manifest.contains("ACME CI"));
     s.verify("p.expert")
         .code(0)
-        .stdout(predicate::str::contains("by Second"));
+        .stdout(predicate::str::contains("signed by Second"));
+}
+
+#[test]
+fn positional_package_and_expectations() {
+    let s = Signed::new();
+    s.run(&[
+        "verify",
+        "p.expert",
+        "--pubkey",
+        "keys/publisher.pub",
+        "--expect-name",
+        "expert-sample-v1",
+        "--expect-version",
+        "0.1.0",
+    ])
+    .code(0);
+    s.run(&[
+        "verify",
+        "p.expert",
+        "--pubkey",
+        "keys/publisher.pub",
+        "--expect-version",
+        "0.2.0",
+    ])
+    .code(5)
+    .stdout(predicate::str::contains(
+        "the signed manifest says version `0.1.0`, but `0.2.0` was expected",
+    ))
+    .stderr(predicate::str::contains("older or substituted"));
+    s.run(&[
+        "verify",
+        "p.expert",
+        "--pubkey",
+        "keys/publisher.pub",
+        "--expect-name",
+        "expert-sql",
+    ])
+    .code(5);
+    s.run(&["verify", "p.expert", "--expert", "p.expert"])
+        .code(2);
+    s.run(&["verify"]).code(2);
+}
+
+#[test]
+fn a_file_name_that_contradicts_the_signed_facts_is_a_warning() {
+    let s = Signed::new();
+    for (name, warns) in [
+        ("expert-sample-v1-qwen306b.v0.1.0.expert", false),
+        ("expert-sample-v1-qwen3-0-6b.v0.1.0.expert", false),
+        ("release.expert", false),
+        ("expert-sample-v1-qwen306b.v0.0.9.expert", true),
+        ("expert-other-qwen306b.v0.1.0.expert", true),
+    ] {
+        std::fs::copy(s.path("p.expert"), s.path(name)).unwrap();
+        let warning = predicate::str::contains(
+            "does not match the signed expert-sample-v1 v0.1.0 for Qwen/Qwen3-0.6B",
+        );
+        let a = s.verify(name).code(0);
+        if warns {
+            a.stderr(warning);
+        } else {
+            a.stderr(warning.not());
+        }
+    }
+}
+
+#[test]
+fn trust_without_flags() {
+    let s = Signed::new();
+    let config = s.path("config");
+    let verify = || {
+        let mut c = s.cmd();
+        c.env("XDG_CONFIG_HOME", &config)
+            .args(["verify", "p.expert"]);
+        c
+    };
+    // nothing configured: untrusted, with a hint how to configure trust
+    verify()
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "hint: no trusted keys are configured: pass --pubkey KEY, set EXPERT_CLI_TRUSTED_KEYS",
+        ))
+        .stderr(predicate::str::contains("config/expert-cli/trusted"));
+    // the store: $XDG_CONFIG_HOME/expert-cli/trusted/*.pub, and it says which key matched
+    let store = config.join("expert-cli/trusted");
+    std::fs::create_dir_all(&store).unwrap();
+    std::fs::copy(s.path("other/mallory.pub"), store.join("mallory.pub")).unwrap();
+    verify().assert().code(3);
+    std::fs::copy(s.path("keys/publisher.pub"), store.join("acme.pub")).unwrap();
+    verify()
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("expert-cli/trusted/acme.pub`)"));
+    // without XDG_CONFIG_HOME: ~/.config/expert-cli/trusted
+    let home = s.path("home");
+    std::fs::create_dir_all(home.join(".config")).unwrap();
+    s.cmd()
+        .env_remove("XDG_CONFIG_HOME")
+        .env("HOME", &home)
+        .args(["verify", "p.expert"])
+        .assert()
+        .code(3);
+    copy_dir(&config, &home.join(".config"));
+    s.cmd()
+        .env_remove("XDG_CONFIG_HOME")
+        .env("HOME", &home)
+        .args(["verify", "p.expert"])
+        .assert()
+        .code(0);
+    // EXPERT_CLI_TRUSTED_KEYS: files and folders, before the store
+    for list in [
+        "keys/publisher.pub",
+        "other:keys",
+        "other/mallory.pub:keys/publisher.pub",
+    ] {
+        verify()
+            .env("EXPERT_CLI_TRUSTED_KEYS", list)
+            .assert()
+            .code(0)
+            .stdout(predicate::str::contains(
+                "(trusted key `keys/publisher.pub`)",
+            ));
+    }
+    verify()
+        .env("EXPERT_CLI_TRUSTED_KEYS", "other")
+        .assert()
+        .code(3);
+    verify()
+        .env("EXPERT_CLI_TRUSTED_KEYS", "nowhere.pub")
+        .assert()
+        .code(7)
+        .stderr(predicate::str::contains("nowhere.pub"));
+    // flags before both
+    verify()
+        .env("EXPERT_CLI_TRUSTED_KEYS", "keys")
+        .args(["--pubkey", "other/mallory.pub"])
+        .assert()
+        .code(3);
+    std::fs::create_dir(s.path("empty")).unwrap();
+    verify()
+        .args(["--trusted-keys", "empty"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "the keys given hold no public key",
+        ));
+    let out = verify()
+        .env("EXPERT_CLI_TRUSTED_KEYS", "keys")
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["trust"]["origin"], "environment");
 }
 
 #[test]
 fn key_from_environment_for_ci() {
     let s = Signed::new();
     let pem = std::fs::read_to_string(s.path("keys/publisher.pem")).unwrap();
-    cmd()
-        .current_dir(s.dir.path())
+    s.cmd()
         .env("SIGNING_KEY", &pem)
         .args(["sign", "--expert", "p.expert", "--key-env", "SIGNING_KEY"])
         .assert()
         .code(0);
     s.verify("p.expert").code(0);
-    cmd()
-        .current_dir(s.dir.path())
+    s.cmd()
         .env_remove("NOPE")
         .args(["sign", "--expert", "p.expert", "--key-env", "NOPE"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("`NOPE` is not set"));
-    cmd()
-        .current_dir(s.dir.path())
-        .args(["sign", "--expert", "p.expert"])
+    s.cmd()
+        .env("SIGNING_KEY", "not a key")
+        .args(["sign", "--expert", "p.expert", "--key-env", "SIGNING_KEY"])
         .assert()
-        .code(2);
+        .code(1)
+        .stderr(predicate::str::contains("unrecognised secret key"));
+    s.run(&["sign", "--expert", "p.expert"]).code(2);
+}
+
+#[test]
+fn key_file_errors_keep_their_reason() {
+    let s = Signed::new();
+    let before = read(&s.path("p.expert"));
+    s.run(&[
+        "sign",
+        "--expert",
+        "p.expert",
+        "--key",
+        "keys/publisher.pub",
+    ])
+    .code(1)
+    .stderr(predicate::str::contains(
+        "error: `keys/publisher.pub` is a public key; `sign` needs the secret key `keys/publisher.pem`",
+    ));
+    s.run(&["verify", "p.expert", "--pubkey", "keys/publisher.pem"])
+        .code(1)
+        .stderr(predicate::str::contains(
+            "cannot use key file `keys/publisher.pem`: unrecognised public key (a private key; pass the `.pub` file written beside it)",
+        ));
+    std::fs::write(s.path("junk.pem"), "junk").unwrap();
+    s.run(&["sign", "--expert", "p.expert", "--key", "junk.pem"])
+        .code(1)
+        .stderr(predicate::str::contains(
+            "cannot use key file `junk.pem`: unrecognised secret key (4 bytes of text)",
+        ));
+    assert_eq!(read(&s.path("p.expert")), before, "nothing written");
+}
+
+#[test]
+fn files_that_are_not_packages_say_so() {
+    let s = Signed::new();
+    let gz = |name: &str, data: &[u8]| {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(
+            std::fs::File::create(s.path(name)).unwrap(),
+            flate2::Compression::default(),
+        );
+        e.write_all(data).unwrap();
+        e.finish().unwrap();
+    };
+    gz("json.expert", &read(&s.path("manifest.json")));
+    write_members(
+        &s.path("nomanifest.expert"),
+        vec![("README.md".into(), b"hi".to_vec())],
+    );
+    let listing = || {
+        let mut v: Vec<_> = std::fs::read_dir(s.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        v.sort();
+        v
+    };
+    let before = listing();
+    for (file, why) in [
+        ("manifest.json", "it is not gzip-compressed"),
+        (
+            "json.expert",
+            "it is gzip-compressed but holds no tar archive",
+        ),
+        ("nomanifest.expert", "it has no manifest.json"),
+    ] {
+        let says = format!("error: `{file}` is not an .expert package: {why}");
+        s.verify(file)
+            .code(1)
+            .stdout("")
+            .stderr(predicate::str::contains(says.as_str()));
+        s.run(&["sign", "--expert", file, "--key", "keys/publisher.pem"])
+            .code(1)
+            .stderr(predicate::str::contains(says.as_str()));
+    }
+    assert_eq!(listing(), before, "nothing written");
 }
 
 #[test]
@@ -369,7 +875,7 @@ fn hostile_packages_are_refused_and_nothing_is_written() {
         ("absolute", "m['/etc/evil'] = b'x'"),
     ];
     for (name, edit) in cases {
-        s.tamper(&format!("{name}.expert"), edit);
+        s.tamper_py(&format!("{name}.expert"), edit);
     }
     // a symlink member and a truncated stream
     let script = "import io, sys, tarfile\nwith tarfile.open(sys.argv[1], 'w:gz') as t:\n    i = tarfile.TarInfo('manifest.json'); i.type = tarfile.SYMTYPE; i.linkname = '/etc/passwd'; t.addfile(i)\n";
@@ -398,7 +904,7 @@ fn hostile_packages_are_refused_and_nothing_is_written() {
     ] {
         s.verify(pkg)
             .code(5)
-            .stdout(predicate::str::contains("invalid"));
+            .stdout(predicate::str::starts_with("invalid: "));
         s.run(&["sign", "--expert", pkg, "--key", "keys/publisher.pem"])
             .code(1);
     }
@@ -407,11 +913,25 @@ fn hostile_packages_are_refused_and_nothing_is_written() {
 }
 
 #[test]
-fn verify_needs_trusted_keys() {
+fn a_signature_in_the_earlier_statement_format_is_refused_with_its_reason() {
     let s = Signed::new();
-    s.run(&["verify", "--expert", "p.expert"])
-        .code(2)
-        .stderr(predicate::str::contains(
-            "keys inside a package are never trusted",
-        ));
+    s.tamper("legacy.expert", |m| {
+        *member(m, "signature.sig") = read(&fixture("signing/legacy-statement.sig"));
+    });
+    s.verify("legacy.expert")
+        .code(5)
+        .stdout(predicate::str::contains(
+            "is in the signed-statement format of earlier expert-cli versions",
+        ))
+        .stderr(predicate::str::contains("sign it again"));
+    // re-signing repairs it
+    s.run(&[
+        "sign",
+        "--expert",
+        "legacy.expert",
+        "--key",
+        "keys/publisher.pem",
+    ])
+    .code(0);
+    s.verify("legacy.expert").code(0);
 }

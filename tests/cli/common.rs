@@ -38,7 +38,10 @@ pub fn cmd() -> assert_cmd::Command {
     let mut c = assert_cmd::Command::cargo_bin("expert-cli").unwrap();
     c.env_remove("NO_COLOR")
         .env_remove("SOURCE_DATE_EPOCH")
-        .env("NO_COLOR", "1");
+        .env("NO_COLOR", "1")
+        // `verify` without --pubkey reads these: no test sees the user's own trust store.
+        .env_remove("EXPERT_CLI_TRUSTED_KEYS")
+        .env("XDG_CONFIG_HOME", "/nonexistent/expert-cli-tests/config");
     c
 }
 

@@ -102,10 +102,14 @@ impl Scratch {
         if want != 0 && !args.contains(&"--format") {
             // (JSON and SARIF carry the diagnostic in the document, parsed by the callers.)
             // One diagnostic line naming the problem: `error: …`, a located `error[E…]`, or
-            // verify's `invalid: …`; an `error:` message is one line, then at most a hint.
+            // verify's `invalid: …` / `unsigned: …`; an `error:` message is one line, then at
+            // most a hint.
             let lines: Vec<&str> = all.lines().collect();
             let found = lines.iter().position(|l| {
-                l.starts_with("error: ") || l.contains(": error[E") || l.starts_with("invalid: ")
+                l.starts_with("error: ")
+                    || l.contains(": error[E")
+                    || l.starts_with("invalid: ")
+                    || l.starts_with("unsigned: ")
             });
             let Some(i) = found else {
                 panic!("no diagnostic line in {what}")
@@ -144,7 +148,24 @@ fn corpus(sub: &str) -> Vec<PathBuf> {
     files
 }
 
-/// validate → 1, verify → 5 (invalid), sign → 1 with the package untouched: for every archive.
+/// Archives that are not `.expert` packages at all (not gzip, no tar inside, no
+/// `manifest.json`): `verify` says so with exit 1 instead of calling them altered (#10.5).
+const NOT_PACKAGES: &[&str] = &[
+    "empty.expert",
+    "gzip-of-nothing.expert",
+    "no-manifest.expert",
+    "not-gzip.expert",
+    "tar-not-gzipped.expert",
+];
+
+/// Bombs within the default limits (docs/ARCHIVE_FORMAT.md) read as well-formed unsigned
+/// packages: `verify` judges signatures, not content, and says `unsigned` (4); `validate` and
+/// `sign` refuse them by the content rules.
+const UNSIGNED: &[&str] = &["bomb-64mib.expert", "bomb-1gib.expert"];
+const NOT_SIGNED: i32 = 4;
+
+/// validate → 1, verify → 5 (invalid; 1 for what is no package, 4 for [`UNSIGNED`]), sign → 1
+/// with the package untouched: for every archive.
 fn archive_commands(s: &Scratch, pkg: &Path) {
     let p = pkg.to_str().unwrap();
     let key = s.root.join("keys/k.pem");
@@ -154,6 +175,8 @@ fn archive_commands(s: &Scratch, pkg: &Path) {
     let v: serde_json::Value = serde_json::from_str(json.split("FAILED:").next().unwrap())
         .unwrap_or_else(|e| panic!("{e}: {json}"));
     assert_eq!(v["valid"], false);
+    let name = pkg.file_name().unwrap().to_str().unwrap();
+    let not_package = NOT_PACKAGES.contains(&name);
     let out = s.run(
         &[
             "verify",
@@ -163,9 +186,21 @@ fn archive_commands(s: &Scratch, pkg: &Path) {
             pubkey.to_str().unwrap(),
         ],
         pkg,
-        BAD_SIGNATURE,
+        if not_package {
+            INVALID
+        } else if UNSIGNED.contains(&name) {
+            NOT_SIGNED
+        } else {
+            BAD_SIGNATURE
+        },
     );
-    assert!(out.starts_with("invalid: "), "{out}");
+    if not_package {
+        assert!(out.contains("is not an .expert package: "), "{out}");
+    } else if UNSIGNED.contains(&name) {
+        assert!(out.starts_with("unsigned: "), "{out}");
+    } else {
+        assert!(out.starts_with("invalid: "), "{out}");
+    }
     s.run(
         &["sign", "--expert", p, "--key", key.to_str().unwrap()],
         pkg,

@@ -697,3 +697,52 @@ fn keygen_asks_twice_on_a_terminal_with_echo_off() {
     assert!(screen.contains("the two passphrases differ"), "{screen}");
     assert!(!d.path().join("other.pem").exists());
 }
+
+/// `sign` with an encrypted key: the passphrase from `EXPERT_CLI_KEY_PASSPHRASE` signs (and
+/// `verify` accepts the result); a wrong one is refused with the package untouched; without a
+/// terminal and without the variable it names the variable instead of prompting.
+#[test]
+fn sign_decrypts_an_encrypted_key() {
+    let d = tempfile::tempdir().unwrap();
+    crate::common::copy_dir(&crate::common::fixture("expert-tiny"), d.path());
+    let run = |args: &[&str], pass: Option<&str>| {
+        let mut c = cmd();
+        c.current_dir(d.path()).args(args);
+        match pass {
+            Some(p) => c.env(PASSPHRASE_VAR, p),
+            None => c.env_remove(PASSPHRASE_VAR),
+        };
+        c.assert()
+    };
+    run(&["package", "--output", "p.expert"], None).code(0);
+    run(
+        &["keygen", "--encrypt", "--output", "k.pem"],
+        Some("correct horse"),
+    )
+    .code(0);
+    let before = fs::read(d.path().join("p.expert")).unwrap();
+    run(
+        &["sign", "--expert", "p.expert", "--key", "k.pem"],
+        Some("wrong horse"),
+    )
+    .code(1)
+    .stderr(predicate::str::contains("passphrase"));
+    assert_eq!(fs::read(d.path().join("p.expert")).unwrap(), before);
+    let out = without_terminal(
+        d.path(),
+        &["sign", "--expert", "p.expert", "--key", "k.pem"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("set EXPERT_CLI_KEY_PASSPHRASE"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(fs::read(d.path().join("p.expert")).unwrap(), before);
+    run(
+        &["sign", "--expert", "p.expert", "--key", "k.pem"],
+        Some("correct horse"),
+    )
+    .code(0);
+    run(&["verify", "p.expert", "--pubkey", "k.pub"], None).code(0);
+}

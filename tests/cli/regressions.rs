@@ -185,3 +185,46 @@ fn fifos_and_folders_as_packages_or_keys_are_refused_without_blocking() {
         );
     }
 }
+
+/// `verify --expert manifest.json` said the file "differs from what was signed" (exit 5), and
+/// `sign --key k.pub` said only "cannot use key file" (#10.5). A file that is no package now
+/// exits 1 saying so, and the key error says what the file holds and what `sign` needs.
+#[test]
+fn not_a_package_and_a_public_key_for_sign_say_what_they_are() {
+    let d = tempfile::tempdir().unwrap();
+    tiny(d.path());
+    let pubkey = fixture("signing/seed0-31.pub");
+    let out = cmd()
+        .current_dir(d.path())
+        .args(["verify", "--expert", "manifest.json", "--pubkey"])
+        .arg(&pubkey)
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.starts_with(
+            "error: `manifest.json` is not an .expert package: it is not gzip-compressed\nhint: "
+        ),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+    cmd()
+        .current_dir(d.path())
+        .args(["package", "--output", "p.expert"])
+        .assert()
+        .success();
+    let out = cmd()
+        .current_dir(d.path())
+        .args(["sign", "--expert", "p.expert", "--key"])
+        .arg(&pubkey)
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("is a public key; `sign` needs the secret key")
+            && err.contains("seed0-31.pem"),
+        "{err}"
+    );
+}

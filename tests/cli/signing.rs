@@ -1,12 +1,14 @@
-//! Integration tests for `expert_cli::signing`: golden vectors, OpenSSL interop, tampering,
-//! trust decisions and key files on disk.
+//! Integration tests for `expert_cli::signing` as a library: golden vectors made by OpenSSL
+//! (`fixtures/signing/make.sh`), the decision table of `verify_contents`, trust, key files.
 
+use expert_cli::archive::MemberInfo;
 use expert_cli::digest::sha256_hex;
+use expert_cli::manifest::source::Source;
 use expert_cli::signing::{
-    check_members, read_public_key, read_public_key_file, read_secret_key, read_secret_key_file,
-    report, sign_statement, verify_signature_file, write_keypair, write_keypair_with, Invalid,
-    KeyError, ManifestFacts, Outcome, SecretKey, SignatureFile, Statement, TrustedKeys,
-    VerifyError,
+    check_members, message, read_public_key, read_public_key_file, read_secret_key,
+    read_secret_key_file, sign_manifest, verify_contents, write_keypair, write_keypair_with,
+    KeyError, Outcome, Reason, SecretKey, SigFileError, SignatureFile, SignedIntegrity,
+    TrustedKeys, VerifyOptions, Warning,
 };
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -15,43 +17,52 @@ use std::process::Command;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/signing");
 
+/// 2026-11-25T12:00:00Z, the signing time of the golden vectors.
+const GOLDEN_TIME: u64 = 1_795_608_000;
+
+fn fixture(name: &str) -> Vec<u8> {
+    fs::read(format!("{FIXTURES}/{name}")).unwrap()
+}
+
 /// Seed bytes 0, 1, …, 31.
 fn golden_key() -> SecretKey {
     SecretKey::from_seed(&std::array::from_fn(|i| i as u8))
 }
 
-/// The golden statement: fixed members whose digests are SHA-256 of fixed contents.
-fn golden_statement(key: &SecretKey) -> Statement {
-    let mut s = Statement {
-        name: "expert-neo4j".into(),
-        version: "0.0.1".into(),
-        base_model: "F:/Node/hivellm/expert/models/Qwen3-0.6B".into(),
-        signed_at: "2026-11-25T12:00:00Z".into(),
-        publisher: "ACME CI".into(),
-        key_id: key.key_id(),
-        members: golden_members(),
+/// `integrity.files` of the unsigned fixture.
+fn files() -> Vec<(String, String)> {
+    let unsigned = Source::parse(&fixture("unsigned.manifest.json")).unwrap();
+    let files = unsigned.root().pointer("/integrity/files").unwrap();
+    files
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|m| (m.key.clone(), m.value.as_str().unwrap().to_owned()))
+        .collect()
+}
+
+/// The golden package's members as the reader reports them: `manifest.json` (the given
+/// bytes), every member of [`files`], and `signature.sig` when given.
+fn members(manifest: &[u8], signature: Option<&[u8]>) -> Vec<MemberInfo> {
+    let m = |path: &str, sha256: String| MemberInfo {
+        path: path.to_owned(),
+        size: 0,
+        sha256,
     };
-    s.sort_members();
-    s
-}
-
-fn golden_members() -> Vec<(String, String)> {
-    [
-        ("manifest.json", &b"{\"name\":\"expert-neo4j\"}\n"[..]),
-        ("adapter_model.safetensors", b"weights"),
-        ("adapter_config.json", b"{\"r\":16}\n"),
-    ]
-    .iter()
-    .map(|(p, c)| ((*p).to_owned(), sha256_hex(c)))
-    .collect()
-}
-
-fn golden_facts() -> ManifestFacts {
-    ManifestFacts {
-        name: "expert-neo4j".into(),
-        version: "0.0.1".into(),
-        base_model: "F:/Node/hivellm/expert/models/Qwen3-0.6B".into(),
+    let mut out = vec![m("manifest.json", sha256_hex(manifest))];
+    out.extend(files().into_iter().map(|(p, d)| m(&p, d)));
+    if let Some(sig) = signature {
+        out.push(m("signature.sig", sha256_hex(sig)));
     }
+    out
+}
+
+/// The unsigned fixture signed by `key` as "ACME CI" at [`GOLDEN_TIME`]: manifest and
+/// `signature.sig` bytes.
+fn sign_golden(key: &SecretKey) -> (Vec<u8>, Vec<u8>) {
+    let unsigned = Source::parse(&fixture("unsigned.manifest.json")).unwrap();
+    let signed = sign_manifest(&unsigned, &files(), key, "ACME CI", GOLDEN_TIME).unwrap();
+    (signed.manifest, signed.signature.to_bytes())
 }
 
 fn trusted(keys: &[&SecretKey]) -> TrustedKeys {
@@ -60,6 +71,34 @@ fn trusted(keys: &[&SecretKey]) -> TrustedKeys {
         t.add(k.public_key(), "test");
     }
     t
+}
+
+fn decide(manifest: &[u8], sig: Option<&[u8]>, trust: &TrustedKeys) -> Outcome {
+    verify_contents(
+        manifest,
+        sig,
+        &members(manifest, sig),
+        trust,
+        &VerifyOptions::default(),
+    )
+    .outcome
+}
+
+/// Signs `manifest` the way an attacker would: the right message, any key.
+fn raw_sign(key: &SecretKey, manifest: &[u8]) -> Vec<u8> {
+    use ed25519_dalek::Signer;
+    let dalek = ed25519_dalek::SigningKey::from_bytes(&seed_of(key));
+    SignatureFile::from_bytes(dalek.sign(&message(manifest)).to_bytes()).to_bytes()
+}
+
+/// The 32-byte seed of a key (through its PKCS#8 DER: prefix of 16 bytes, then the seed).
+fn seed_of(key: &SecretKey) -> [u8; 32] {
+    use ed25519_dalek::pkcs8::DecodePrivateKey;
+    let pem = key.to_pkcs8_pem().unwrap();
+    let start = pem.find("-----BEGIN").unwrap();
+    ed25519_dalek::SigningKey::from_pkcs8_pem(&pem[start..])
+        .unwrap()
+        .to_bytes()
 }
 
 fn tempdir() -> tempfile::TempDir {
@@ -88,65 +127,440 @@ fn golden_key_id_and_key_files() {
     let key = golden_key();
     assert_eq!(key.key_id(), "56475aa75463474c");
     let pem = key.to_pkcs8_pem().unwrap();
-    assert_eq!(
-        *pem,
-        fs::read_to_string(format!("{FIXTURES}/seed0-31.pem")).unwrap()
-    );
+    assert_eq!(pem.as_bytes(), fixture("seed0-31.pem"));
     let public = key.public_key().to_spki_pem().unwrap();
-    assert_eq!(
-        public,
-        fs::read_to_string(format!("{FIXTURES}/seed0-31.pub")).unwrap()
-    );
+    assert_eq!(public.as_bytes(), fixture("seed0-31.pub"));
 }
 
 #[test]
-fn golden_statement_and_signature() {
-    let key = golden_key();
-    let statement = golden_statement(&key);
-    let bytes = statement.to_bytes().unwrap();
+fn golden_signed_manifest_message_and_signature() {
+    // OpenSSL and sed made the expected files (fixtures/signing/make.sh); ours must be equal.
+    let (manifest, sig) = sign_golden(&golden_key());
     assert_eq!(
-        bytes,
-        fs::read(format!("{FIXTURES}/statement.txt")).unwrap()
+        String::from_utf8(manifest.clone()).unwrap(),
+        String::from_utf8(fixture("signed.manifest.json")).unwrap()
     );
-    let sig = sign_statement(&key, &statement).unwrap();
+    assert_eq!(message(&manifest), fixture("message.txt"));
+    assert_eq!(sig, fixture("signature.sig"));
     assert_eq!(
-        hex::encode(sig.signature()),
-        "d65e07c4d6ebc68e55925e6647f196d073ccb32c3f87d4cf43dcd19dae4ee634\
-         b06b1fc3ffb626a9d19af3ed9d7e5d424ab13976571176b1b261371db21ac206"
+        String::from_utf8(sig.clone()).unwrap(),
+        "b1658489750570aa7281e3520baa86d9aac38e94593f2846a6ed885b6ce77ce0\
+         61e493d7a9de0968bb6892d9f91d32971033af058ce029eabfe723041023d308\n"
     );
-    assert_eq!(
-        hex::encode(sig.signature()) + "\n",
-        fs::read_to_string(format!("{FIXTURES}/signature.hex")).unwrap()
-    );
-    assert_eq!(
-        sig.to_bytes(),
-        fs::read(format!("{FIXTURES}/signature.sig")).unwrap()
-    );
-    // The OpenSSL-made fixture verifies against the fixture public key file.
-    let fixture = SignatureFile::parse(&fs::read(format!("{FIXTURES}/signature.sig")).unwrap());
+    // Only the value of `integrity` changed.
+    let unsigned = String::from_utf8(fixture("unsigned.manifest.json")).unwrap();
+    let signed = String::from_utf8(manifest.clone()).unwrap();
+    let cut = |t: &str| t.split_once("\"integrity\": ").unwrap().0.to_owned();
+    assert_eq!(cut(&unsigned), cut(&signed));
+    // And it verifies with the fixture's public key file.
     let mut trust = TrustedKeys::new();
     trust
         .add_file(Path::new(&format!("{FIXTURES}/seed0-31.pub")))
         .unwrap();
-    assert!(verify_signature_file(&fixture.unwrap(), &trust).is_ok());
+    assert!(matches!(
+        decide(&manifest, Some(&sig), &trust),
+        Outcome::Verified { ref key_id, .. } if key_id == "56475aa75463474c"
+    ));
 }
 
 #[test]
-fn round_trips() {
+fn signing_is_deterministic_and_resigning_replaces_integrity() {
     let key = golden_key();
-    let statement = golden_statement(&key);
-    let bytes = statement.to_bytes().unwrap();
-    assert_eq!(Statement::parse(&bytes).unwrap(), statement);
-    let sig = sign_statement(&key, &statement).unwrap();
-    let parsed = SignatureFile::parse(&sig.to_bytes()).unwrap();
-    assert_eq!(parsed, sig);
-    assert_eq!(parsed.to_bytes(), sig.to_bytes());
+    let (once, sig) = sign_golden(&key);
+    assert_eq!(sign_golden(&key), (once.clone(), sig));
+    // Signing the signed manifest again (another key, another publisher) leaves one
+    // integrity section, the new one.
+    let other = SecretKey::from_seed(&[9; 32]);
+    let source = Source::parse(&once).unwrap();
+    let again = sign_manifest(&source, &files(), &other, "Second", GOLDEN_TIME).unwrap();
+    let text = String::from_utf8(again.manifest.clone()).unwrap();
+    assert_eq!(text.matches("\"integrity\"").count(), 1);
+    let back = SignedIntegrity::read(Source::parse(&again.manifest).unwrap().root()).unwrap();
+    assert_eq!(
+        (back.publisher.as_str(), back.key_id.as_str()),
+        ("Second", other.key_id().as_str())
+    );
+    let err = sign_manifest(&source, &files(), &other, "two\nlines", GOLDEN_TIME).unwrap_err();
+    assert!(err.to_string().contains("publisher"), "{err}");
 }
 
-// ---- OpenSSL interop ------------------------------------------------------------------
+#[test]
+fn openssl_signs_the_same_bytes() {
+    // Ed25519 is deterministic: OpenSSL signing message.txt with the PEM key file gives our
+    // signature.
+    let dir = tempdir();
+    fs::write(dir.path().join("message.txt"), fixture("message.txt")).unwrap();
+    run(Command::new("openssl")
+        .args(["pkeyutl", "-sign", "-rawin", "-inkey"])
+        .arg(format!("{FIXTURES}/seed0-31.pem"))
+        .args(["-in", "message.txt", "-out", "sig.bin"])
+        .current_dir(dir.path()));
+    let (_, ours) = sign_golden(&golden_key());
+    assert_eq!(
+        hex::encode(fs::read(dir.path().join("sig.bin")).unwrap()) + "\n",
+        String::from_utf8(ours).unwrap()
+    );
+}
+
+// ---- the decision table ---------------------------------------------------------------
 
 #[test]
-fn openssl_reads_keys_and_verifies_with_documented_recipe() {
+fn verified_untrusted_unsigned() {
+    let key = golden_key();
+    let other = SecretKey::from_seed(&[9; 32]);
+    let (manifest, sig) = sign_golden(&key);
+    assert!(matches!(
+        decide(&manifest, Some(&sig), &trusted(&[&other, &key])),
+        Outcome::Verified { ref key_id, .. } if *key_id == key.key_id()
+    ));
+    assert_eq!(
+        decide(&manifest, Some(&sig), &trusted(&[&other])),
+        Outcome::Untrusted {
+            key_id: key.key_id()
+        }
+    );
+    assert_eq!(
+        decide(&manifest, Some(&sig), &TrustedKeys::new()),
+        Outcome::Untrusted {
+            key_id: key.key_id()
+        }
+    );
+    // signature.sig removed: unsigned, with a warning that it was signed
+    let verdict = verify_contents(
+        &manifest,
+        None,
+        &members(&manifest, None),
+        &trusted(&[&key]),
+        &VerifyOptions::default(),
+    );
+    assert_eq!(verdict.outcome, Outcome::Unsigned);
+    assert_eq!(verdict.warnings, [Warning::SignatureRemoved]);
+    // an unsigned package as `package` writes it: no warning
+    let unsigned = fixture("unsigned.manifest.json");
+    let verdict = verify_contents(
+        &unsigned,
+        None,
+        &members(&unsigned, None),
+        &trusted(&[&key]),
+        &VerifyOptions::default(),
+    );
+    assert_eq!(
+        (verdict.outcome, verdict.warnings),
+        (Outcome::Unsigned, vec![])
+    );
+}
+
+#[test]
+fn every_bit_flip_of_manifest_or_signature_is_caught() {
+    let key = golden_key();
+    let trust = trusted(&[&key]);
+    let (manifest, sig) = sign_golden(&key);
+    // One bit per byte, cycling through the bit positions.
+    for i in 0..manifest.len() {
+        let mut bad = manifest.clone();
+        bad[i] ^= 1 << (i % 8);
+        let outcome = decide(&bad, Some(&sig), &trust);
+        assert!(
+            matches!(outcome, Outcome::Invalid(_)),
+            "manifest byte {i}: {outcome:?}"
+        );
+    }
+    for i in 0..sig.len() {
+        for bit in [i % 8, (i + 3) % 8] {
+            let mut bad = sig.clone();
+            bad[i] ^= 1 << bit;
+            let outcome = decide(&manifest, Some(&bad), &trust);
+            assert!(
+                matches!(outcome, Outcome::Invalid(_)),
+                "signature byte {i} bit {bit}: {outcome:?}"
+            );
+        }
+    }
+    for n in 0..sig.len() {
+        assert!(matches!(
+            decide(&manifest, Some(&sig[..n]), &trust),
+            Outcome::Invalid(Reason::Signature(_))
+        ));
+    }
+}
+
+#[test]
+fn members_are_held_to_integrity_files() {
+    let key = golden_key();
+    let (manifest, sig) = sign_golden(&key);
+    let trust = trusted(&[&key]);
+    let opts = VerifyOptions::default();
+    let mut changed = members(&manifest, Some(&sig));
+    changed[2].sha256 = sha256_hex(b"other config");
+    let outcome = verify_contents(&manifest, Some(&sig), &changed, &trust, &opts).outcome;
+    match outcome {
+        Outcome::Invalid(r @ Reason::DigestMismatch { .. }) => {
+            assert!(
+                r.to_string().contains("`adapter_config.json` was modified"),
+                "{r}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut extra = members(&manifest, Some(&sig));
+    extra.push(MemberInfo {
+        path: "extra.txt".into(),
+        size: 2,
+        sha256: sha256_hex(b"hi"),
+    });
+    assert_eq!(
+        verify_contents(&manifest, Some(&sig), &extra, &trust, &opts).outcome,
+        Outcome::Invalid(Reason::ExtraMember {
+            path: "extra.txt".into()
+        })
+    );
+    assert_eq!(
+        check_members(&files(), &members(&manifest, None)[..2]),
+        Err(Reason::MissingMember {
+            path: "adapter_config.json".into()
+        })
+    );
+}
+
+#[test]
+fn expectations_turn_a_verified_package_invalid() {
+    let key = golden_key();
+    let (manifest, sig) = sign_golden(&key);
+    let run = |name: Option<&str>, version: Option<&str>| {
+        let opts = VerifyOptions {
+            expect_name: name.map(str::to_owned),
+            expect_version: version.map(str::to_owned),
+            ..VerifyOptions::default()
+        };
+        verify_contents(
+            &manifest,
+            Some(&sig),
+            &members(&manifest, Some(&sig)),
+            &trusted(&[&key]),
+            &opts,
+        )
+        .outcome
+    };
+    assert!(matches!(
+        run(Some("expert-sample-v1"), Some("0.1.0")),
+        Outcome::Verified { .. }
+    ));
+    assert!(matches!(
+        run(Some("expert-other"), None),
+        Outcome::Invalid(Reason::Unexpected { field: "name", .. })
+    ));
+    assert!(matches!(
+        run(None, Some("0.0.9")),
+        Outcome::Invalid(Reason::Unexpected {
+            field: "version",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn an_attackers_key_is_never_trusted() {
+    let key = golden_key();
+    let attacker = SecretKey::from_seed(&[7; 32]);
+    let trust = trusted(&[&key]);
+    let (manifest, _) = sign_golden(&key);
+    let text = String::from_utf8(manifest).unwrap();
+    let swap = |text: &str, pubkey: &SecretKey, key_id: &SecretKey| {
+        text.replace(&key.public_key().to_hex(), &pubkey.public_key().to_hex())
+            .replace(&key.key_id(), &key_id.key_id())
+            .into_bytes()
+    };
+    // integrity.pubkey and key_id swapped for the attacker's, validly signed by the attacker:
+    // untrusted, never verified
+    let forged = swap(&text, &attacker, &attacker);
+    let sig = raw_sign(&attacker, &forged);
+    assert_eq!(
+        decide(&forged, Some(&sig), &trust),
+        Outcome::Untrusted {
+            key_id: attacker.key_id()
+        }
+    );
+    // the trusted key still named, signed by the attacker: invalid
+    let sig = raw_sign(&attacker, text.as_bytes());
+    assert_eq!(
+        decide(text.as_bytes(), Some(&sig), &trust),
+        Outcome::Invalid(Reason::BadSignature {
+            key_id: key.key_id()
+        })
+    );
+    // the attacker's pubkey with the trusted key id: invalid
+    let forged = swap(&text, &attacker, &key);
+    let sig = raw_sign(&attacker, &forged);
+    assert!(matches!(
+        decide(&forged, Some(&sig), &trust),
+        Outcome::Invalid(Reason::BadSignature { .. })
+    ));
+    // an untrusted key named, signature by yet another key: invalid, not untrusted
+    let forged = swap(&text, &attacker, &attacker);
+    let sig = raw_sign(&SecretKey::from_seed(&[8; 32]), &forged);
+    assert!(matches!(
+        decide(&forged, Some(&sig), &trust),
+        Outcome::Invalid(Reason::NotByNamedKey { .. })
+    ));
+}
+
+#[test]
+fn a_trusted_key_signing_a_manifest_that_names_another_is_invalid() {
+    let key = golden_key();
+    let other = SecretKey::from_seed(&[9; 32]);
+    let (manifest, _) = sign_golden(&other);
+    let sig = raw_sign(&key, &manifest);
+    assert!(matches!(
+        decide(&manifest, Some(&sig), &trusted(&[&key])),
+        Outcome::Invalid(Reason::SignerMismatch { .. })
+    ));
+}
+
+#[test]
+fn the_earlier_statement_format_is_refused_with_its_reason() {
+    let (manifest, _) = sign_golden(&golden_key());
+    let legacy = fixture("legacy-statement.sig");
+    let outcome = decide(&manifest, Some(&legacy), &trusted(&[&golden_key()]));
+    assert_eq!(
+        outcome,
+        Outcome::Invalid(Reason::Signature(SigFileError::LegacyStatement))
+    );
+    if let Outcome::Invalid(r) = outcome {
+        assert!(r.to_string().contains("signed-statement format"), "{r}");
+    }
+}
+
+#[test]
+fn ambiguous_manifests_are_invalid() {
+    let key = golden_key();
+    let (manifest, _) = sign_golden(&key);
+    let text = String::from_utf8(manifest).unwrap();
+    // a second `name` key: signed or not, readers would disagree
+    let twice = text.replacen("{\n", "{\n  \"name\": \"expert-evil\",\n", 1);
+    let sig = raw_sign(&key, twice.as_bytes());
+    let outcome = decide(twice.as_bytes(), Some(&sig), &trusted(&[&key]));
+    assert!(
+        matches!(&outcome, Outcome::Invalid(Reason::Manifest(m)) if m.contains("`name` twice")),
+        "{outcome:?}"
+    );
+    assert!(matches!(
+        decide(b"{not json", None, &TrustedKeys::new()),
+        Outcome::Invalid(Reason::Manifest(_))
+    ));
+}
+
+// ---- the library operations ----------------------------------------------------------
+
+/// Records what a library operation reports to its [`Progress`].
+#[derive(Default)]
+struct Recorder {
+    phases: Vec<(String, u64, u64)>,
+}
+
+impl expert_cli::progress::Progress for Recorder {
+    fn start(&mut self, label: &str, total: u64) {
+        self.phases.push((label.to_owned(), total, 0));
+    }
+    fn advance(&mut self, n: u64) {
+        self.phases.last_mut().expect("advance after start").2 += n;
+    }
+    fn finish(&mut self) {}
+}
+
+/// fixtures/expert-tiny packaged by our writer, with the unsigned fixture as its manifest.
+fn golden_package(path: &Path) {
+    use expert_cli::archive::{ArchiveWriter, ContentKind, WriteOptions};
+    let tiny = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/expert-tiny");
+    let members: Vec<(&str, Vec<u8>)> = vec![
+        ("manifest.json", fixture("unsigned.manifest.json")),
+        ("README.md", fs::read(format!("{tiny}/README.md")).unwrap()),
+        (
+            "adapter_config.json",
+            fs::read(format!("{tiny}/weights/qwen306b/adapter_config.json")).unwrap(),
+        ),
+        (
+            "adapter_model.safetensors",
+            fs::read(format!("{tiny}/weights/qwen306b/adapter_model.safetensors")).unwrap(),
+        ),
+    ];
+    let mut w =
+        ArchiveWriter::new(fs::File::create(path).unwrap(), WriteOptions::default()).unwrap();
+    for (name, data) in &members {
+        w.append(
+            name,
+            data.len() as u64,
+            &mut &data[..],
+            ContentKind::for_path(name),
+        )
+        .unwrap();
+    }
+    w.finish().unwrap();
+}
+
+#[test]
+fn sign_package_reports_progress_and_verify_package_agrees() {
+    use expert_cli::archive::{Limits, WriteOptions};
+    use expert_cli::signing::{sign_package, verify_package, SignOptions};
+    let dir = tempdir();
+    let input = dir.path().join("expert-sample-v1-qwen306b.v0.1.0.expert");
+    golden_package(&input);
+    let len = fs::metadata(&input).unwrap().len();
+    let opts = SignOptions {
+        publisher: Some("ACME CI".into()),
+        created_at: GOLDEN_TIME,
+        write: WriteOptions::default(),
+        limits: Limits::default(),
+    };
+    let mut progress = Recorder::default();
+    let mut out = Vec::new();
+    let report = sign_package(&input, &mut out, &golden_key(), &opts, &mut progress).unwrap();
+    assert_eq!(
+        progress.phases,
+        [
+            ("checking".to_owned(), len, len),
+            ("signing".to_owned(), len, len)
+        ]
+    );
+    assert_eq!(report.sha256, sha256_hex(&out));
+    assert_eq!(report.size, out.len() as u64);
+    assert_eq!(
+        (
+            report.name.as_str(),
+            report.version.as_str(),
+            report.base_model.as_str()
+        ),
+        ("expert-sample-v1", "0.1.0", "Qwen/Qwen3-0.6B")
+    );
+    assert_eq!((report.members, report.replaced_signature), (5, false));
+    assert_eq!(
+        report.signature + "\n",
+        String::from_utf8(fixture("signature.sig")).unwrap()
+    );
+    // deterministic
+    let mut again = Vec::new();
+    sign_package(
+        &input,
+        &mut again,
+        &golden_key(),
+        &opts,
+        &mut Recorder::default(),
+    )
+    .unwrap();
+    assert_eq!(out, again);
+    // the signed package verifies, with nothing to warn about in its name
+    fs::write(&input, &out).unwrap();
+    let mut trust = TrustedKeys::new();
+    trust.add(golden_key().public_key(), "golden");
+    let verified = verify_package(&input, &trust, &VerifyOptions::default()).unwrap();
+    assert!(matches!(verified.outcome, Outcome::Verified { .. }));
+    assert!(verified.warnings.is_empty(), "{:?}", verified.warnings);
+    assert_eq!(verified.members.len(), 5);
+}
+
+// ---- keys and trust -------------------------------------------------------------------
+
+#[test]
+fn openssl_reads_our_key_files() {
     let dir = tempdir();
     let private = dir.path().join("publisher.pem");
     let info = write_keypair_with(&golden_key(), &private, Some("ACME CI"), false).unwrap();
@@ -165,48 +579,6 @@ fn openssl_reads_keys_and_verifies_with_documented_recipe() {
         read_public_key(derived.as_bytes()).unwrap(),
         info.public_key
     );
-
-    let sig = sign_statement(&golden_key(), &golden_statement(&golden_key())).unwrap();
-    fs::write(dir.path().join("signature.sig"), sig.to_bytes()).unwrap();
-    // The recipe of docs/SIGNING.md, verbatim.
-    let recipe = "sed '$d' signature.sig > statement.txt && \
-        sed -n '$s/^signature: //p' signature.sig | openssl base64 -d -A > sig.bin && \
-        openssl pkeyutl -verify -pubin -inkey publisher.pub -rawin -in statement.txt -sigfile sig.bin";
-    let out = run(Command::new("sh")
-        .arg("-c")
-        .arg(recipe)
-        .current_dir(dir.path()));
-    assert!(out.contains("Signature Verified Successfully"), "{out}");
-    assert_eq!(
-        fs::read(dir.path().join("statement.txt")).unwrap(),
-        sig.statement_bytes()
-    );
-
-    // A tampered statement fails the same recipe.
-    let tampered = String::from_utf8(sig.to_bytes())
-        .unwrap()
-        .replace("0.0.1", "0.0.2");
-    fs::write(dir.path().join("signature.sig"), tampered).unwrap();
-    let status = Command::new("sh")
-        .arg("-c")
-        .arg(recipe)
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(!status.status.success());
-
-    // Ed25519 is deterministic: OpenSSL signing the statement gives our exact signature.
-    fs::write(dir.path().join("statement.txt"), sig.statement_bytes()).unwrap();
-    let openssl_sig = dir.path().join("openssl.sig");
-    run(Command::new("openssl")
-        .args(["pkeyutl", "-sign", "-rawin", "-inkey"])
-        .arg(&private)
-        .arg("-in")
-        .arg(dir.path().join("statement.txt"))
-        .arg("-out")
-        .arg(&openssl_sig));
-    let ours = sign_statement(&golden_key(), &golden_statement(&golden_key())).unwrap();
-    assert_eq!(fs::read(&openssl_sig).unwrap(), ours.signature());
 }
 
 #[test]
@@ -234,164 +606,6 @@ fn reads_keys_made_by_openssl() {
         sk.public_key()
     );
     assert_eq!(read_public_key_file(&public).unwrap(), sk.public_key());
-}
-
-// ---- tampering ------------------------------------------------------------------------
-
-#[test]
-fn every_single_bit_flip_is_detected() {
-    let key = golden_key();
-    let trust = trusted(&[&key]);
-    let good = sign_statement(&key, &golden_statement(&key))
-        .unwrap()
-        .to_bytes();
-    let members = golden_members();
-    assert!(matches!(
-        report(Some(&good), &members, &golden_facts(), &trust).outcome,
-        Outcome::Verified { .. }
-    ));
-    // One bit per byte, cycling through the bit positions (every bit would be 8x slower
-    // in debug builds and adds nothing: any change of a byte must be caught).
-    for i in 0..good.len() {
-        for bit in [i % 8, (i + 3) % 8] {
-            let mut bad = good.clone();
-            bad[i] ^= 1 << bit;
-            let outcome = report(Some(&bad), &members, &golden_facts(), &trust).outcome;
-            assert!(
-                !matches!(outcome, Outcome::Verified { .. }),
-                "flip of bit {bit} in byte {i} went unnoticed"
-            );
-        }
-    }
-}
-
-#[test]
-fn truncated_and_extended_signature_files_are_invalid() {
-    let key = golden_key();
-    let trust = trusted(&[&key]);
-    let good = sign_statement(&key, &golden_statement(&key))
-        .unwrap()
-        .to_bytes();
-    for n in 0..good.len() {
-        let outcome = report(Some(&good[..n]), &golden_members(), &golden_facts(), &trust).outcome;
-        assert!(
-            matches!(outcome, Outcome::Invalid { .. }),
-            "prefix of {n} bytes: {outcome:?}"
-        );
-    }
-    let mut longer = good.clone();
-    longer.extend_from_slice(b"x\n");
-    let outcome = report(Some(&longer), &golden_members(), &golden_facts(), &trust).outcome;
-    assert!(matches!(outcome, Outcome::Invalid { .. }));
-}
-
-#[test]
-fn package_tampering_names_the_member() {
-    let key = golden_key();
-    let trust = trusted(&[&key]);
-    let sig = sign_statement(&key, &golden_statement(&key))
-        .unwrap()
-        .to_bytes();
-    let mut members = golden_members();
-    members[1].1 = sha256_hex(b"other weights");
-    let outcome = report(Some(&sig), &members, &golden_facts(), &trust).outcome;
-    match outcome {
-        Outcome::Invalid {
-            reason: reason @ Invalid::DigestMismatch { .. },
-        } => {
-            assert!(reason
-                .to_string()
-                .contains("`adapter_model.safetensors` was modified"))
-        }
-        other => panic!("{other:?}"),
-    }
-    let facts = ManifestFacts {
-        version: "0.0.2".into(),
-        ..golden_facts()
-    };
-    let outcome = report(Some(&sig), &golden_members(), &facts, &trust).outcome;
-    assert!(matches!(
-        outcome,
-        Outcome::Invalid {
-            reason: Invalid::ManifestMismatch { .. }
-        }
-    ));
-}
-
-// ---- trust ----------------------------------------------------------------------------
-
-#[test]
-fn unsigned_untrusted_and_verified() {
-    let key = golden_key();
-    let other = SecretKey::from_seed(&[9; 32]);
-    let sig = sign_statement(&key, &golden_statement(&key)).unwrap();
-    let bytes = sig.to_bytes();
-    let r = report(None, &golden_members(), &golden_facts(), &trusted(&[&key]));
-    assert_eq!(r.outcome, Outcome::Unsigned);
-    let r = report(
-        Some(&bytes),
-        &golden_members(),
-        &golden_facts(),
-        &trusted(&[&other]),
-    );
-    assert_eq!(
-        r.outcome,
-        Outcome::Untrusted {
-            key_id: key.key_id()
-        }
-    );
-    assert_eq!(
-        verify_signature_file(&sig, &TrustedKeys::new()),
-        Err(VerifyError::Untrusted {
-            key_id: key.key_id()
-        })
-    );
-    let r = report(
-        Some(&bytes),
-        &golden_members(),
-        &golden_facts(),
-        &trusted(&[&other, &key]),
-    );
-    assert!(matches!(r.outcome, Outcome::Verified { ref key_id, .. } if *key_id == key.key_id()));
-    assert_eq!(r.outcome.kind(), "verified");
-}
-
-#[test]
-fn key_id_naming_a_trusted_key_but_signed_by_another_is_invalid() {
-    use ed25519_dalek::Signer;
-    let trusted_key = golden_key();
-    let attacker = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
-    // The attacker claims the trusted key's id (a forged or colliding id).
-    let statement = golden_statement(&trusted_key);
-    let bytes = statement.to_bytes().unwrap();
-    let forged_sig = attacker.sign(&bytes).to_bytes();
-    let mut file = bytes.clone();
-    file.extend_from_slice(b"signature: ");
-    let encoded = run(Command::new("sh").arg("-c").arg(format!(
-        "printf '{}' | xxd -r -p | openssl base64 -A",
-        hex::encode(forged_sig)
-    )));
-    file.extend_from_slice(encoded.trim().as_bytes());
-    file.push(b'\n');
-    let parsed = SignatureFile::parse(&file).unwrap();
-    assert_eq!(
-        verify_signature_file(&parsed, &trusted(&[&trusted_key])),
-        Err(VerifyError::BadSignature {
-            key_id: trusted_key.key_id()
-        })
-    );
-    let r = report(
-        Some(&file),
-        &golden_members(),
-        &golden_facts(),
-        &trusted(&[&trusted_key]),
-    );
-    assert!(matches!(
-        r.outcome,
-        Outcome::Invalid {
-            reason: Invalid::BadSignature { .. }
-        }
-    ));
 }
 
 #[test]
@@ -437,8 +651,6 @@ fn trusted_keys_directory() {
     assert!(chain.contains("z.pub"), "{chain}");
 }
 
-// ---- legacy keys ----------------------------------------------------------------------
-
 #[test]
 fn legacy_raw_key_signs_and_upstream_public_key_verifies() {
     let dir = tempdir();
@@ -452,40 +664,18 @@ fn legacy_raw_key_signs_and_upstream_public_key_verifies() {
     )
     .unwrap();
     let key = read_secret_key_file(&legacy).unwrap();
-    let sig = sign_statement(&key, &golden_statement(&key)).unwrap();
+    let (manifest, sig) = sign_golden(&key);
     let mut trust = TrustedKeys::new();
     trust.add_file(&dir.path().join("publisher.pub")).unwrap();
-    assert!(verify_signature_file(&sig, &trust).is_ok());
+    assert!(matches!(
+        decide(&manifest, Some(&sig), &trust),
+        Outcome::Verified { .. }
+    ));
     // Hex text with a trailing newline, as an environment variable would hold it.
     let hex_text = format!("{}\n", hex::encode(seed));
     assert_eq!(
         read_secret_key(hex_text.as_bytes()).unwrap().public_key(),
         pubkey
-    );
-}
-
-#[test]
-fn statement_with_another_key_id_is_not_signed() {
-    let key = golden_key();
-    let mut statement = golden_statement(&key);
-    statement.key_id = "0000000000000000".into();
-    let err = sign_statement(&key, &statement).unwrap_err();
-    assert!(err.to_string().contains("0000000000000000"), "{err}");
-}
-
-#[test]
-fn check_members_requires_exact_set() {
-    let key = golden_key();
-    let statement = golden_statement(&key);
-    let mut members = golden_members();
-    members.push(("signature.sig".into(), sha256_hex(b"x")));
-    assert_eq!(check_members(&statement, &members, &golden_facts()), Ok(()));
-    members.push(("README.md".into(), sha256_hex(b"readme")));
-    assert_eq!(
-        check_members(&statement, &members, &golden_facts()),
-        Err(Invalid::ExtraMember {
-            path: "README.md".into()
-        })
     );
 }
 
@@ -593,12 +783,17 @@ fn parsers_never_panic_on_garbage() {
         state ^= state << 17;
         state
     };
-    let good_sig = fs::read(format!("{FIXTURES}/signature.sig")).unwrap();
-    let good_pem = fs::read(format!("{FIXTURES}/seed0-31.pem")).unwrap();
-    let good_pub = fs::read(format!("{FIXTURES}/seed0-31.pub")).unwrap();
-    for round in 0..2000 {
-        let base = [&good_sig, &good_pem, &good_pub][round % 3];
-        let mut input = base.clone();
+    let (manifest, sig) = sign_golden(&golden_key());
+    let bases = [
+        sig.clone(),
+        manifest.clone(),
+        fixture("seed0-31.pem"),
+        fixture("seed0-31.pub"),
+        fixture("legacy-statement.sig"),
+    ];
+    let trust = trusted(&[&golden_key()]);
+    for round in 0..1000 {
+        let mut input = bases[round % bases.len()].clone();
         for _ in 0..(next() % 4 + 1) {
             let i = (next() as usize) % input.len();
             match next() % 3 {
@@ -610,9 +805,13 @@ fn parsers_never_panic_on_garbage() {
                 break;
             }
         }
-        let _ = Statement::parse(&input);
         let _ = SignatureFile::parse(&input);
+        if let Ok(source) = Source::parse(&input) {
+            let _ = SignedIntegrity::read(source.root());
+        }
         let _ = read_secret_key(&input);
         let _ = read_public_key(&input);
+        let _ = decide(&input, Some(&sig), &trust);
+        let _ = decide(&manifest, Some(&input), &trust);
     }
 }
