@@ -227,10 +227,11 @@ pub fn scan_reader<R: std::io::BufRead>(
     }
     if scan.system_dropped > 0 {
         scan.warnings.push(format!(
-            "{} example{} of `{}` have a system text that template `{}` leaves out: {}'s chat template writes it into the last user turn only when a conversation ends with a user turn, which a training example never does (put the text into the instruction if the model should learn it)",
+            "{} example{} of `{}` {} a system text that template `{}` leaves out: {}'s chat template writes it into the last user turn only when a conversation ends with a user turn, which a training example never does (put the text into the instruction if the model should learn it)",
             scan.system_dropped,
             if scan.system_dropped == 1 { "" } else { "s" },
             path.display(),
+            if scan.system_dropped == 1 { "has" } else { "have" },
             template.name,
             template.family
         ));

@@ -526,9 +526,7 @@ pub fn plan(
             hint: "export the data to a JSONL file and pass it with --dataset".into(),
         });
     }
-    // A bare string is the path (schema 1.0 documents write `"dataset": "data.jsonl"`).
-    let bare = data.and_then(Node::as_str);
-    let path = match (&opts.dataset, str_at(data, "path").or(bare)) {
+    let path = match (&opts.dataset, str_at(data, "path")) {
         (Some(p), _) => p.clone(),
         (None, Some(p)) => resolve(&dir, p),
         (None, None) => {

@@ -21,3 +21,4 @@ mod regressions;
 mod signing;
 mod snapshots;
 mod train;
+mod train_templates;
