@@ -266,7 +266,7 @@ impl Rendered {
             train: if text.is_empty() {
                 Vec::new()
             } else {
-                vec![0..text.len()]
+                std::iter::once(0..text.len()).collect()
             },
             tokenizer_bos: true,
             ..Rendered::default()
@@ -648,7 +648,7 @@ impl Template {
             r.train = if r.text.is_empty() {
                 Vec::new()
             } else {
-                vec![0..r.text.len()]
+                std::iter::once(0..r.text.len()).collect()
             };
         }
         r
@@ -832,7 +832,7 @@ mod tests {
                 train_on_prompt: true,
             },
         );
-        assert_eq!(r.train, vec![0..r.text.len()]);
+        assert_eq!(r.train, std::iter::once(0..r.text.len()).collect::<Vec<_>>());
         assert_eq!(
             marked(&r),
             "«SYS\n\n### Instruction:\nU\n\n### Response:\nA⟨eos⟩»"
