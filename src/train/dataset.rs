@@ -134,6 +134,7 @@ pub fn scan_reader<R: std::io::BufRead>(
         warnings: Vec::new(),
     };
     let mut buf = Vec::with_capacity(4096);
+    let mut label = String::new();
     loop {
         buf.clear();
         let n = (&mut reader)
@@ -189,12 +190,12 @@ pub fn scan_reader<R: std::io::BufRead>(
                     line: line_no,
                     message,
                 })?;
+            label.clone_from(&map.input_label);
             scan.field_map = Some(map);
         }
         let Some(map) = scan.field_map.as_mut() else {
             continue;
         };
-        let label = map.input_label.clone();
         match map.example(&row) {
             Ok(example) => {
                 let rendered = match &example {

@@ -92,7 +92,7 @@ pub struct FieldMap {
     #[serde(skip)]
     mapped: Vec<(String, String)>,
     #[serde(skip)]
-    used: BTreeMap<(&'static str, String), u64>,
+    used: BTreeMap<&'static str, BTreeMap<String, u64>>,
     #[serde(skip)]
     unused: BTreeMap<String, u64>,
 }
@@ -137,16 +137,28 @@ pub fn lookup<'r>(row: &'r Map<String, Value>, column: &str) -> Option<&'r Value
     Some(at)
 }
 
-/// The top-level key a column or JSON pointer reads.
-fn top_key(column: &str) -> String {
+/// True when `column` (a name or JSON pointer) reads the top-level key `key`.
+fn reads_key(column: &str, key: &str) -> bool {
     match column.strip_prefix('/') {
-        Some(p) => p
-            .split('/')
-            .next()
-            .unwrap_or("")
-            .replace("~1", "/")
-            .replace("~0", "~"),
-        None => column.to_owned(),
+        Some(p) => {
+            let first = p.split('/').next().unwrap_or("");
+            if first.contains('~') {
+                first.replace("~1", "/").replace("~0", "~") == key
+            } else {
+                first == key
+            }
+        }
+        None => column == key,
+    }
+}
+
+/// Adds one to `map[key]`, allocating the key only the first time.
+fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
+    match map.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            map.insert(key.to_owned(), 1);
+        }
     }
 }
 
@@ -261,6 +273,61 @@ impl Mapping {
     }
 }
 
+fn mapped_column<'c>(mapped: &'c [(String, String)], slot: &str) -> Option<&'c str> {
+    mapped
+        .iter()
+        .find(|(k, _)| k == slot)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The string a row has for `slot`: from the mapped column, else from the first of `candidates`
+/// the row has (not null). Records the column in `used`.
+fn slot_string<'r, 'c>(
+    mapped: &'c [(String, String)],
+    row: &'r Map<String, Value>,
+    slot: &'static str,
+    candidates: &'c [&'c str],
+    required: bool,
+    used: &mut Vec<(&'static str, &'c str)>,
+) -> Result<&'r str, String> {
+    let by_mapping = mapped_column(mapped, slot);
+    let Some(col) = by_mapping.or_else(|| candidates.iter().copied().find(|c| present(row, c)))
+    else {
+        if required {
+            return Err(format!(
+                "the row has no {slot} column (one of {})",
+                candidates
+                    .iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        return Ok("");
+    };
+    match lookup(row, col) {
+        Some(Value::String(s)) => {
+            used.push((slot, col));
+            Ok(s)
+        }
+        None | Some(Value::Null) if !required => Ok(""),
+        found => {
+            let mapped = if by_mapping.is_some() && col != slot {
+                format!(" (mapped {slot}={col})")
+            } else {
+                String::new()
+            };
+            Err(match found {
+                Some(other) => format!(
+                    "field `{col}`{mapped} must be a string, found {}",
+                    type_name(other)
+                ),
+                None => format!("field `{col}`{mapped} is missing"),
+            })
+        }
+    }
+}
+
 fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -273,77 +340,17 @@ fn type_name(v: &Value) -> &'static str {
 }
 
 impl FieldMap {
-    fn mapped(&self, slot: &str) -> Option<&str> {
-        self.mapped
-            .iter()
-            .find(|(k, _)| k == slot)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The column a row uses for `slot`: the mapped one, else the first of `candidates` the row
-    /// has (not null).
-    fn column<'c>(
-        &'c self,
-        row: &Map<String, Value>,
-        slot: &str,
-        candidates: &'c [&'c str],
-    ) -> Option<&'c str> {
-        match self.mapped(slot) {
-            Some(c) => Some(c),
-            None => candidates.iter().copied().find(|c| present(row, c)),
-        }
-    }
-
-    fn string<'r>(
-        &self,
-        row: &'r Map<String, Value>,
-        slot: &'static str,
-        candidates: &[&str],
-        required: bool,
-        used: &mut Vec<(&'static str, String)>,
-    ) -> Result<&'r str, String> {
-        let Some(col) = self.column(row, slot, candidates) else {
-            if required {
-                return Err(format!(
-                    "the row has no {slot} column (one of {})",
-                    candidates
-                        .iter()
-                        .map(|c| format!("`{c}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-            }
-            return Ok("");
-        };
-        let mapped = if self.mapped(slot).is_some() && col != slot {
-            format!(" (mapped {slot}={col})")
-        } else {
-            String::new()
-        };
-        match lookup(row, col) {
-            Some(Value::String(s)) => {
-                used.push((slot, col.to_owned()));
-                Ok(s)
-            }
-            None | Some(Value::Null) if !required => Ok(""),
-            None => Err(format!("field `{col}`{mapped} is missing")),
-            Some(other) => Err(format!(
-                "field `{col}`{mapped} must be a string, found {}",
-                type_name(other)
-            )),
-        }
-    }
-
     /// One row as an [`Example`], counting the columns it used.
     ///
     /// # Errors
     /// A sentence naming the missing or mistyped field, for the caller to prefix with the line.
     pub fn example<'r>(&mut self, row: &'r Map<String, Value>) -> Result<Example<'r>, String> {
-        let mut used: Vec<(&'static str, String)> = Vec::new();
+        let mut used: Vec<(&'static str, &str)> = Vec::new();
+        let mapped = &self.mapped;
         let (example, kind) = match self.format {
             Format::Text => {
-                let col = self.text.clone().unwrap_or_else(|| "text".to_owned());
-                let text = match lookup(row, &col) {
+                let col = self.text.as_deref().unwrap_or("text");
+                let text = match lookup(row, col) {
                     Some(Value::String(s)) => s.as_str(),
                     Some(other) => {
                         return Err(format!(
@@ -353,7 +360,7 @@ impl FieldMap {
                     }
                     None => return Err(format!("field `{col}` is missing")),
                 };
-                used.push(("text", col.clone()));
+                used.push(("text", col));
                 match markup::parse(text) {
                     None => {
                         let kind = if markup::looks_like_chat(text) {
@@ -361,7 +368,7 @@ impl FieldMap {
                         } else {
                             "text: plain"
                         };
-                        (Example::Plain(text), kind.to_owned())
+                        (Example::Plain(text), kind)
                     }
                     Some(parsed) => {
                         let p = parsed.map_err(|e| format!("field `{col}`: {e}"))?;
@@ -379,17 +386,28 @@ impl FieldMap {
                                 system: p.system,
                                 turns,
                             },
-                            format!("text: {} markup", p.markup),
+                            if p.markup == "chatml" {
+                                "text: chatml markup"
+                            } else {
+                                "text: tags markup"
+                            },
                         )
                     }
                 }
             }
             Format::Instruction => {
-                let instruction =
-                    self.string(row, "instruction", INSTRUCTION_COLUMNS, true, &mut used)?;
-                let input = self.string(row, "input", INPUT_COLUMNS, false, &mut used)?;
-                let response = self.string(row, "response", RESPONSE_COLUMNS, true, &mut used)?;
-                let system = self.string(row, "system", SYSTEM_COLUMNS, false, &mut used)?;
+                let instruction = slot_string(
+                    mapped,
+                    row,
+                    "instruction",
+                    INSTRUCTION_COLUMNS,
+                    true,
+                    &mut used,
+                )?;
+                let input = slot_string(mapped, row, "input", INPUT_COLUMNS, false, &mut used)?;
+                let response =
+                    slot_string(mapped, row, "response", RESPONSE_COLUMNS, true, &mut used)?;
+                let system = slot_string(mapped, row, "system", SYSTEM_COLUMNS, false, &mut used)?;
                 (
                     Example::Chat {
                         system: Some(system).filter(|s| !s.is_empty()),
@@ -399,15 +417,12 @@ impl FieldMap {
                             response,
                         }],
                     },
-                    "instruction".to_owned(),
+                    "instruction",
                 )
             }
             Format::Messages => {
-                let col = self
-                    .messages
-                    .clone()
-                    .unwrap_or_else(|| "messages".to_owned());
-                let list = match lookup(row, &col) {
+                let col = self.messages.as_deref().unwrap_or("messages");
+                let list = match lookup(row, col) {
                     Some(Value::Array(a)) => a,
                     Some(other) => {
                         return Err(format!(
@@ -417,7 +432,7 @@ impl FieldMap {
                     }
                     None => return Err(format!("field `{col}` is missing")),
                 };
-                used.push(("messages", col.clone()));
+                used.push(("messages", col));
                 let mut system = None;
                 let mut turns = Vec::new();
                 let mut pending_user: Option<&str> = None;
@@ -458,19 +473,23 @@ impl FieldMap {
                         system: system.filter(|s| !s.is_empty()),
                         turns,
                     },
-                    "messages".to_owned(),
+                    "messages",
                 )
             }
         };
         // Count only rows that render.
-        *self.rows.entry(kind).or_default() += 1;
-        let keys: Vec<String> = used.iter().map(|(_, c)| top_key(c)).collect();
-        for (slot, col) in used {
-            *self.used.entry((slot, col)).or_default() += 1;
+        match self.rows.get_mut(kind) {
+            Some(n) => *n += 1,
+            None => {
+                self.rows.insert(kind.to_owned(), 1);
+            }
+        }
+        for (slot, col) in &used {
+            bump(self.used.entry(slot).or_default(), col);
         }
         for k in row.keys() {
-            if !keys.contains(k) {
-                *self.unused.entry(k.clone()).or_default() += 1;
+            if !used.iter().any(|(_, c)| reads_key(c, k)) {
+                bump(&mut self.unused, k);
             }
         }
         Ok(example)
@@ -483,10 +502,12 @@ impl FieldMap {
         self.columns = self
             .used
             .iter()
-            .map(|((slot, column), &rows)| ColumnUse {
-                slot,
-                column: column.clone(),
-                rows,
+            .flat_map(|(slot, columns)| {
+                columns.iter().map(|(column, &rows)| ColumnUse {
+                    slot,
+                    column: column.clone(),
+                    rows,
+                })
             })
             .collect();
         self.unused_columns = self

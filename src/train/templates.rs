@@ -15,6 +15,8 @@
 //! user turns, role headers, an empty `<think>` block) is masked.
 
 use crate::names;
+use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::ops::Range;
 
 /// How a family's template is rendered; see [`Template::render`].
@@ -244,6 +246,22 @@ impl Rendered {
     fn mask(&mut self, text: &str) {
         self.text.push_str(text);
     }
+    fn mask_fmt(&mut self, args: std::fmt::Arguments<'_>) {
+        // Writing into a String cannot fail.
+        let _ = self.text.write_fmt(args);
+    }
+    fn trained_fmt(&mut self, args: std::fmt::Arguments<'_>) {
+        let start = self.text.len();
+        let _ = self.text.write_fmt(args);
+        let end = self.text.len();
+        if end == start {
+            return;
+        }
+        match self.train.last_mut() {
+            Some(last) if last.end == start => last.end = end,
+            _ => self.train.push(start..end),
+        }
+    }
     fn trained(&mut self, text: &str) {
         if text.is_empty() {
             return;
@@ -413,11 +431,14 @@ fn before_first<'s>(s: &'s str, sep: &str) -> &'s str {
 impl Template {
     /// The user message of a turn as chat templates receive it: the instruction, then the input
     /// under its label (`{instruction}\n\n{label}:\n{input}`). Alpaca keeps the input apart.
-    pub fn user_content(&self, turn: &Turn<'_>, input_label: &str) -> String {
+    pub fn user_content<'t>(&self, turn: &Turn<'t>, input_label: &str) -> Cow<'t, str> {
         if turn.input.is_empty() || self.kind == Kind::Alpaca {
-            turn.instruction.to_owned()
+            Cow::Borrowed(turn.instruction)
         } else {
-            format!("{}\n\n{input_label}:\n{}", turn.instruction, turn.input)
+            Cow::Owned(format!(
+                "{}\n\n{input_label}:\n{}",
+                turn.instruction, turn.input
+            ))
         }
     }
 
@@ -449,24 +470,24 @@ impl Template {
     /// Renders a conversation: an optional system text (empty = none), then one or more turns.
     /// Every answer and its end-of-turn marker are trained; with `masking.train_on_prompt`
     /// everything is.
-    pub fn render(
+    pub fn render<'t>(
         &self,
         system: Option<&str>,
-        turns: &[Turn<'_>],
+        turns: &[Turn<'t>],
         input_label: &str,
         masking: Masking,
     ) -> Rendered {
         let sys = system.filter(|s| !s.is_empty());
         let mut r = Rendered::default();
-        let user = |t: &Turn<'_>| self.user_content(t, input_label);
+        let user = |t: &Turn<'t>| self.user_content(t, input_label);
         let last = turns.len().saturating_sub(1);
         match self.kind {
             Kind::ChatMl => {
                 if let Some(s) = sys {
-                    r.mask(&format!("<|im_start|>system\n{s}<|im_end|>\n"));
+                    r.mask_fmt(format_args!("<|im_start|>system\n{s}<|im_end|>\n"));
                 }
                 for t in turns {
-                    r.mask(&format!(
+                    r.mask_fmt(format_args!(
                         "<|im_start|>user\n{}<|im_end|>\n<|im_start|>assistant\n",
                         user(t)
                     ));
@@ -478,22 +499,31 @@ impl Template {
             Kind::Qwen3 => {
                 // Message indices as the template counts them (system first).
                 let offset = usize::from(sys.is_some());
-                let users: Vec<String> = turns.iter().map(user).collect();
-                // The last user message that is not a tool response; without one, the last
-                // message (so no answer gets a think block).
-                let last_query = users
+                // The user message is a tool response when it starts and ends with the tags.
+                let tool_response = |t: &Turn<'_>| {
+                    let first = if t.instruction.is_empty() && !t.input.is_empty() {
+                        "\n"
+                    } else {
+                        t.instruction
+                    };
+                    let last = if t.input.is_empty() || self.kind == Kind::Alpaca {
+                        t.instruction
+                    } else {
+                        t.input
+                    };
+                    first.starts_with("<tool_response>") && last.ends_with("</tool_response>")
+                };
+                let last_query = turns
                     .iter()
                     .enumerate()
                     .rev()
-                    .find(|(_, u)| {
-                        !(u.starts_with("<tool_response>") && u.ends_with("</tool_response>"))
-                    })
+                    .find(|(_, t)| !tool_response(t))
                     .map_or(offset + 2 * turns.len() - 1, |(i, _)| offset + 2 * i);
                 if let Some(s) = sys {
-                    r.mask(&format!("<|im_start|>system\n{s}<|im_end|>\n"));
+                    r.mask_fmt(format_args!("<|im_start|>system\n{s}<|im_end|>\n"));
                 }
-                for (i, (t, u)) in turns.iter().zip(&users).enumerate() {
-                    r.mask(&format!("<|im_start|>user\n{u}<|im_end|>\n"));
+                for (i, t) in turns.iter().enumerate() {
+                    r.mask_fmt(format_args!("<|im_start|>user\n{}<|im_end|>\n", user(t)));
                     let (mut content, mut reasoning) = (t.response, "");
                     if t.response.contains("</think>") {
                         content = after_last(t.response, "</think>").trim_start_matches('\n');
@@ -511,7 +541,7 @@ impl Template {
                             r.mask("<|im_start|>assistant\n<think>\n\n</think>\n\n");
                         } else {
                             r.mask("<|im_start|>assistant\n");
-                            r.trained(&format!(
+                            r.trained_fmt(format_args!(
                                 "<think>\n{}\n</think>\n\n",
                                 reasoning.trim_matches('\n')
                             ));
@@ -531,20 +561,20 @@ impl Template {
                 for (i, t) in turns.iter().enumerate() {
                     let content = match sys {
                         Some(s) if i == 0 => format!("<<SYS>>\n{s}\n<</SYS>>\n\n{}", user(t)),
-                        _ => user(t),
+                        _ => user(t).into_owned(),
                     };
-                    r.mask(&format!("<s>[INST] {} [/INST]", py_strip(&content)));
-                    r.trained(&format!(" {} </s>", py_strip(t.response)));
+                    r.mask_fmt(format_args!("<s>[INST] {} [/INST]", py_strip(&content)));
+                    r.trained_fmt(format_args!(" {} </s>", py_strip(t.response)));
                 }
             }
             Kind::Llama3 => {
-                r.mask(&format!(
+                r.mask_fmt(format_args!(
                     "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n\
                      Cutting Knowledge Date: December 2023\nToday Date: {LLAMA3_DATE}\n\n{}<|eot_id|>",
                     py_strip(sys.unwrap_or(""))
                 ));
                 for t in turns {
-                    r.mask(&format!(
+                    r.mask_fmt(format_args!(
                         "<|start_header_id|>user<|end_header_id|>\n\n{}<|eot_id|>\
                          <|start_header_id|>assistant<|end_header_id|>\n\n",
                         py_strip(&user(t))
@@ -555,10 +585,13 @@ impl Template {
             }
             Kind::Phi3 => {
                 if let Some(s) = sys {
-                    r.mask(&format!("<|system|>\n{s}<|end|>\n"));
+                    r.mask_fmt(format_args!("<|system|>\n{s}<|end|>\n"));
                 }
                 for t in turns {
-                    r.mask(&format!("<|user|>\n{}<|end|>\n<|assistant|>\n", user(t)));
+                    r.mask_fmt(format_args!(
+                        "<|user|>\n{}<|end|>\n<|assistant|>\n",
+                        user(t)
+                    ));
                     r.trained(t.response);
                     r.trained("<|end|>");
                     r.mask("\n");
@@ -567,10 +600,10 @@ impl Template {
             }
             Kind::Phi4 => {
                 if let Some(s) = sys {
-                    r.mask(&format!("<|im_start|>system<|im_sep|>{s}<|im_end|>"));
+                    r.mask_fmt(format_args!("<|im_start|>system<|im_sep|>{s}<|im_end|>"));
                 }
                 for t in turns {
-                    r.mask(&format!(
+                    r.mask_fmt(format_args!(
                         "<|im_start|>user<|im_sep|>{}<|im_end|><|im_start|>assistant<|im_sep|>",
                         user(t)
                     ));
@@ -581,18 +614,21 @@ impl Template {
             Kind::DeepSeek => {
                 r.mask(self.bos);
                 if let Some(s) = sys {
-                    r.mask(&format!("{s}\n\n"));
+                    r.mask_fmt(format_args!("{s}\n\n"));
                 }
                 for t in turns {
-                    r.mask(&format!("User: {}\n\nAssistant:", user(t)));
-                    r.trained(&format!(" {}{}", t.response, self.eos));
+                    r.mask_fmt(format_args!("User: {}\n\nAssistant:", user(t)));
+                    r.trained_fmt(format_args!(" {}{}", t.response, self.eos));
                 }
             }
             Kind::DeepSeekCoder => {
                 r.mask(self.bos);
                 r.mask(sys.unwrap_or(DEEPSEEK_CODER_SYSTEM));
                 for t in turns {
-                    r.mask(&format!("### Instruction:\n{}\n### Response:\n", user(t)));
+                    r.mask_fmt(format_args!(
+                        "### Instruction:\n{}\n### Response:\n",
+                        user(t)
+                    ));
                     r.trained(t.response);
                     r.trained("\n<|EOT|>");
                     r.mask("\n");
@@ -605,7 +641,7 @@ impl Template {
                         Some(s) if i == 0 => format!("{s}\n\n"),
                         _ => String::new(),
                     };
-                    r.mask(&format!(
+                    r.mask_fmt(format_args!(
                         "<start_of_turn>user\n{prefix}{}<end_of_turn>\n<start_of_turn>model\n",
                         py_strip(&user(t))
                     ));
@@ -621,22 +657,22 @@ impl Template {
                 r.system_dropped = sys.is_some();
                 r.mask("<s>");
                 for t in turns {
-                    r.mask(&format!("[INST] {}[/INST]", user(t)));
-                    r.trained(&format!(" {}</s>", py_strip(t.response)));
+                    r.mask_fmt(format_args!("[INST] {}[/INST]", user(t)));
+                    r.trained_fmt(format_args!(" {}</s>", py_strip(t.response)));
                 }
             }
             Kind::Alpaca => {
                 r.tokenizer_bos = true;
                 if let Some(s) = sys {
-                    r.mask(&format!("{s}\n\n"));
+                    r.mask_fmt(format_args!("{s}\n\n"));
                 }
                 for (i, t) in turns.iter().enumerate() {
                     if i > 0 {
                         r.mask("\n\n");
                     }
-                    r.mask(&format!("### Instruction:\n{}", t.instruction));
+                    r.mask_fmt(format_args!("### Instruction:\n{}", t.instruction));
                     if !t.input.is_empty() {
-                        r.mask(&format!("\n\n### {input_label}:\n{}", t.input));
+                        r.mask_fmt(format_args!("\n\n### {input_label}:\n{}", t.input));
                     }
                     r.mask("\n\n### Response:\n");
                     r.trained(t.response);
@@ -832,7 +868,10 @@ mod tests {
                 train_on_prompt: true,
             },
         );
-        assert_eq!(r.train, std::iter::once(0..r.text.len()).collect::<Vec<_>>());
+        assert_eq!(
+            r.train,
+            std::iter::once(0..r.text.len()).collect::<Vec<_>>()
+        );
         assert_eq!(
             marked(&r),
             "«SYS\n\n### Instruction:\nU\n\n### Response:\nA⟨eos⟩»"
