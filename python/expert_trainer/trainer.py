@@ -1,11 +1,14 @@
 """The expert-cli LoRA trainer: runs a training plan built by `expert-cli train`.
 
-The plan (JSON, layout version 1, written by src/train/plan.rs) names the base model, the adapter,
-every hyperparameter and the *rendered* examples: each example is a list of `[text, trained]`
-segments produced by expert-cli's template registry, so this package has no prompt templates of its
-own. It tokenises the segments, masks the untrained ones (labels -100), trains a peft adapter
-(LoRA, DoRA, IA3, LoKr) with transformers' Trainer, and reports progress as JSON events through
-`emit(line) -> stop_requested`. `emit(None)` only asks whether to stop.
+The plan (JSON, layout version 2, written by src/train/plan.rs) names the base model, the adapter,
+every hyperparameter and the *rendered* examples: each example is one text (the conversation as the
+model's chat template renders it, produced by expert-cli's template registry, so this package has no
+prompt templates of its own) with its trained character ranges. Before training it renders the
+first conversations with the base model's own chat template and refuses on any difference
+(`check_template`). It tokenises each text in one piece, as at inference, labels the tokens that
+overlap a trained range (the rest get -100), trains a peft adapter (LoRA, DoRA, IA3, LoKr) with
+transformers' Trainer, and reports progress as JSON events through `emit(line) -> stop_requested`.
+`emit(None)` only asks whether to stop.
 
 Used two ways: in-process from the expert-cli binary (pyo3, `run(plan_json, emit)`), or as
 `python -m expert_trainer plan.json` (also under `accelerate launch` / `torchrun` for multi-GPU).
@@ -16,7 +19,7 @@ import json
 import os
 import time
 
-PLAN_VERSION = 1
+PLAN_VERSION = 2
 ADAPTER_FILES = ("adapter_model.safetensors", "adapter_config.json")
 
 
@@ -39,7 +42,7 @@ class _Events:
         self._emit = emit
         self.stop = False
         self._log = None
-        if _is_main_process():
+        if log_path and _is_main_process():
             os.makedirs(os.path.dirname(log_path), exist_ok=True)
             self._log = open(log_path, "a", encoding="utf-8")
 
@@ -86,45 +89,168 @@ def _pick_precision(torch, device, wanted, events):
     return wanted
 
 
-def _tokenize(tokenizer, path, max_len, events):
-    """Rendered JSONL → list of {input_ids, labels}; prompt segments get label -100."""
-    rows = []
+def _uses_bos(tokenizer):
+    """The BOS token the tokenizer puts first by default, or None."""
+    bos = tokenizer.bos_token
+    if bos is None or tokenizer.bos_token_id is None:
+        return None
+    return bos if tokenizer("x")["input_ids"][:1] == [tokenizer.bos_token_id] else None
+
+
+def assemble(record, tokenizer, bos=None):
+    """One rendered example → (text, trained ranges) as the tokenizer sees it.
+
+    `record` is a line of the rendered JSONL: `text`, `train` ([start, end) character ranges),
+    optional `tokenizer_eos_at` (character offsets where the tokenizer's EOS token goes, trained:
+    alpaca) and `tokenizer_bos` (put the tokenizer's BOS token `bos` first when the text does not
+    start with it: alpaca and plain text rows; chat templates write their own).
+    """
+    text = record["text"]
+    spans = [(a, b) for a, b in record.get("train", [])]
+    eos_at = sorted(record.get("tokenizer_eos_at") or [])
+    if eos_at:
+        eos = tokenizer.eos_token
+        if not eos:
+            raise TrainerError(
+                "the prompt template needs the tokenizer's EOS token after every answer, but the tokenizer has none",
+                "choose the prompt template of the model's family, or a tokenizer with an eos_token",
+            )
+        n = len(eos)
+        shift = lambda o: o + n * sum(1 for p in eos_at if p < o)  # noqa: E731
+        pieces, last = [], 0
+        for p in eos_at:
+            pieces += [text[last:p], eos]
+            last = p
+        text = "".join(pieces) + text[last:]
+        spans = [(shift(a), shift(b)) for a, b in spans]
+        spans += [(shift(p), shift(p) + n) for p in eos_at]
+    if record.get("tokenizer_bos") and bos and not text.startswith(bos):
+        text = bos + text
+        spans = [(a + len(bos), b + len(bos)) for a, b in spans]
+    merged = []
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return text, merged
+
+
+def _labels(ids, offsets, spans):
+    """Labels: a token's id when its characters overlap a trained range, else -100."""
+    labels = []
+    for tok, (a, b) in zip(ids, offsets):
+        if a == b:
+            trained = any(s <= a < e for s, e in spans)
+        else:
+            trained = any(a < e and b > s for s, e in spans)
+        labels.append(tok if trained else -100)
+    return labels
+
+
+def tokenize_records(tokenizer, records, max_len):
+    """Rendered records → (examples [{input_ids, labels}], truncated count, untrained count).
+
+    Each text is tokenised in one piece (`add_special_tokens=False`: the text carries its special
+    tokens, as `apply_chat_template` renders them), so the ids are those of inference; the answer
+    mask comes from the fast tokenizer's character offsets."""
+    if not getattr(tokenizer, "is_fast", False):
+        raise TrainerError(
+            "the base model's tokenizer is not a fast tokenizer, so it has no character offsets to mask the prompt with",
+            "use a model folder with a tokenizer.json (a fast tokenizer)",
+        )
+    bos = _uses_bos(tokenizer)
+    examples, truncated, empty = [], 0, 0
+    for start in range(0, len(records), 1024):
+        chunk = [assemble(r, tokenizer, bos) for r in records[start : start + 1024]]
+        enc = tokenizer(
+            [t for t, _ in chunk], add_special_tokens=False, return_offsets_mapping=True
+        )
+        for (text, spans), ids, offsets in zip(chunk, enc["input_ids"], enc["offset_mapping"]):
+            labels = _labels(ids, offsets, spans)
+            if len(ids) > max_len:
+                truncated += 1
+                ids, labels = ids[:max_len], labels[:max_len]
+            if all(l == -100 for l in labels):
+                empty += 1
+                continue
+            examples.append({"input_ids": list(ids), "labels": labels})
+    return examples, truncated, empty
+
+
+def _read_records(path):
     with open(path, encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                rows.append(json.loads(line))
-    texts = [seg[0] for row in rows for seg in row["segments"]]
-    ids = []
-    for start in range(0, len(texts), 2048):
-        chunk = texts[start : start + 2048]
-        ids.extend(tokenizer(chunk, add_special_tokens=False)["input_ids"])
-    bos = tokenizer.bos_token_id
-    if bos is not None and tokenizer("x")["input_ids"][:1] != [bos]:
-        bos = None  # this tokenizer does not start sequences with BOS
-    eos = tokenizer.eos_token_id
-    examples, truncated, empty, k = [], 0, 0, 0
-    for row in rows:
-        input_ids, labels = ([bos], [-100]) if bos is not None else ([], [])
-        for text, trained in row["segments"]:
-            piece = ids[k]
-            k += 1
-            input_ids.extend(piece)
-            labels.extend(piece if trained else [-100] * len(piece))
-        if row.get("eos") and eos is not None:
-            input_ids.append(eos)
-            labels.append(eos)
-        if len(input_ids) > max_len:
-            truncated += 1
-            input_ids, labels = input_ids[:max_len], labels[:max_len]
-        if all(l == -100 for l in labels):
-            empty += 1
-            continue
-        examples.append({"input_ids": input_ids, "labels": labels})
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def _tokenize(tokenizer, path, max_len, events):
+    """Rendered JSONL → list of {input_ids, labels}; untrained characters get label -100."""
+    examples, truncated, empty = tokenize_records(tokenizer, _read_records(path), max_len)
     if truncated:
         events("warning", message=f"{truncated} example(s) of {path} cut to max_seq_length {max_len} tokens")
     if empty:
         events("warning", message=f"{empty} example(s) of {path} have no trained token left and are skipped")
     return examples
+
+
+def _first_difference(a, b):
+    n = min(len(a), len(b))
+    for i in range(n):
+        if a[i] != b[i]:
+            return i
+    return n
+
+
+def check_template(tokenizer, plan, events, model):
+    """Renders the plan's first conversations with the tokenizer's own chat template and compares
+    them with expert-cli's text. Returns the result (also sent as a `template_check` event); raises
+    TrainerError on a difference unless the plan allows it."""
+    template = plan["template"]
+    check = template.get("check") or {}
+    name = template["name"]
+    examples = check.get("examples") or []
+    result = {"template": name, "tokenizer": model, "examples": 0}
+    if not getattr(tokenizer, "chat_template", None):
+        result.update(status="skipped", reason="the tokenizer has no chat_template")
+    elif not examples:
+        result.update(status="skipped", reason="the dataset has no conversations (plain text rows only)")
+    else:
+        bos = _uses_bos(tokenizer)
+        kwargs = check.get("kwargs") or {}
+        result["status"] = "match"
+        for ex in examples:
+            ours, _ = assemble(ex, tokenizer, bos)
+            try:
+                theirs = tokenizer.apply_chat_template(
+                    ex["messages"], tokenize=False, add_generation_prompt=False, **kwargs
+                )
+            except Exception as e:  # the model's template refuses the conversation
+                theirs = None
+                detail = f"the chat template of `{model}` refuses the conversation of line {ex['line']}: {e}"
+            else:
+                if theirs == ours:
+                    result["examples"] += 1
+                    continue
+                i = _first_difference(ours, theirs)
+                lo = max(0, i - 20)
+                detail = (
+                    f"line {ex['line']} of `{plan['dataset']['path']}` differs at character {i}: "
+                    f"prompt template `{name}` writes {ours[lo:i + 30]!r}, "
+                    f"the chat template of `{model}` writes {theirs[lo:i + 30]!r}"
+                )
+            result.update(status="mismatch", line=ex["line"], message=detail)
+            if check.get("allow_mismatch"):
+                result["allowed"] = True
+                events("warning", message=f"{detail} (training anyway: --allow-template-mismatch)")
+                break
+            events("template_check", **result)
+            raise TrainerError(
+                f"the prompt template `{name}` does not match the chat template of the base model: {detail}",
+                "set base_models[].prompt_template to the template of this model's family (docs/TRAINING.md "
+                "lists them), or pass --allow-template-mismatch to train on expert-cli's text anyway",
+            )
+    events("template_check", **result)
+    return result
 
 
 def _collator(pad_id):
@@ -249,11 +375,44 @@ def run(plan_json, emit):
             "write the plan with the expert-cli this trainer came with",
         )
     out = plan["output_dir"]
-    events = _Events(emit, os.path.join(out, "training_log.jsonl"))
+    only = bool((plan["template"].get("check") or {}).get("only"))
+    events = _Events(emit, None if only else os.path.join(out, "training_log.jsonl"))
     try:
+        if only:
+            return _check_only(plan, events)
         return _train(plan, out, events)
     finally:
         events.close()
+
+
+def _load_tokenizer(transformers, base):
+    local = bool(base.get("local"))
+    if local and not os.path.isdir(base["load"]):
+        raise TrainerError(
+            f"the base model folder `{base['load']}` does not exist",
+            "pass --base-model with a local copy of the model (config.json, weights, tokenizer)",
+        )
+    try:
+        return transformers.AutoTokenizer.from_pretrained(base["load"], local_files_only=local)
+    except (OSError, ValueError) as e:
+        raise TrainerError(
+            f"cannot load the tokenizer of `{base['load']}`: {e}",
+            "pass --base-model PATH to a local copy, or make the model available in the Hugging Face cache",
+        ) from e
+
+
+def _check_only(plan, events):
+    """`train --dry-run --base-model PATH`: the template check alone; writes nothing."""
+    events("status", message="checking the prompt template against the tokenizer's chat template")
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    base = plan["base_model"]
+    tokenizer = _load_tokenizer(transformers, base)
+    result = check_template(tokenizer, plan, events, base["load"])
+    return json.dumps({"event": "done", "step": 0, "output_dir": plan["output_dir"], "first_loss": None,
+                       "last_loss": None, "seconds": 0.0, "interrupted": False, "checkpoint": None,
+                       "template_check": result})
 
 
 def _train(plan, out, events):
@@ -286,8 +445,11 @@ def _train(plan, out, events):
             f"cannot load the base model `{base['load']}`: the folder has no config.json",
             "pass --base-model PATH to a folder saved with save_pretrained (config, weights, tokenizer)",
         )
+    for warning in plan["dataset"].get("warnings") or []:
+        events("warning", message=warning)
+    tokenizer = _load_tokenizer(transformers, base)
+    template_check = check_template(tokenizer, plan, events, base["load"])
     try:
-        tokenizer = transformers.AutoTokenizer.from_pretrained(base["load"], local_files_only=local)
         dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision, torch.float32)
         model_kwargs = {"dtype": dtype, "local_files_only": local}
         attention = plan["hyper"].get("attention")
@@ -318,7 +480,7 @@ def _train(plan, out, events):
         raise TrainerError("no training example has a trained token", "check max_seq_length and the dataset")
 
     args = _training_args(transformers, plan, out, device, precision, bool(eval_set), events)
-    state = {"first": None, "last": None, "checkpoint": None}
+    state = {"first": None, "last": None, "checkpoint": None, "template_check": template_check}
 
     class Progress(transformers.TrainerCallback):
         def on_train_begin(self, a, s, control, **kw):
@@ -377,6 +539,7 @@ def _finish(events, out, state, model, tokenizer, step, started, interrupted):
         "seconds": round(time.time() - started, 3),
         "interrupted": bool(interrupted),
         "checkpoint": state.get("checkpoint"),
+        "template_check": state.get("template_check"),
     }
     events("done", **{k: v for k, v in done.items() if k != "event"})
     return json.dumps(done)

@@ -230,7 +230,12 @@ pub struct TrainArgs {
     /// Train on the prompt as well as the answer (default: the loss covers the answer only).
     #[arg(long)]
     pub train_on_prompt: bool,
-    /// Print the plan, render the first examples and check every dataset line; needs no Python.
+    /// Train even when the prompt template's text differs from the base model's own chat
+    /// template (the difference is reported and recorded in the training log).
+    #[arg(long)]
+    pub allow_template_mismatch: bool,
+    /// Print the plan, render the first examples and check every dataset line; needs no Python
+    /// (with --base-model it also checks the template against the model's tokenizer, which does).
     #[arg(long, conflicts_with = "emit_plan")]
     pub dry_run: bool,
     /// With --dry-run: how many examples to render.

@@ -48,6 +48,7 @@ pub fn run(args: TrainArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
         base_model: args.base_model.clone(),
         seed: args.seed,
         train_on_prompt: args.train_on_prompt,
+        allow_template_mismatch: args.allow_template_mismatch,
     };
     let mut plan = plan::plan(&manifest, &args.manifest, &opts).map_err(train_error)?;
     if !plan.dataset.path.is_file() {
@@ -66,23 +67,40 @@ pub fn run(args: TrainArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
     if args.dry_run {
         let prepared = train::prepare(&mut plan, args.show, None).map_err(train_error)?;
         let bad = prepared.train.bad_total + prepared.eval.as_ref().map_or(0, |s| s.bad_total);
+        // With --base-model, the template is checked against the model's tokenizer (Python).
+        let check = match &args.base_model {
+            Some(_) => Some(
+                train::check::check_template(
+                    &plan,
+                    &train::PythonSetup {
+                        venv: python_env(args.python_env.as_deref()),
+                    },
+                )
+                .map_err(train_error)?,
+            ),
+            None => None,
+        };
         if ui.format == Format::Json {
             let examples: Vec<_> = prepared
                 .train
                 .first
                 .iter()
-                .map(|(line, r)| serde_json::json!({"line": line, "segments": r.segments, "eos": r.eos}))
+                .map(|(line, r)| r.to_json(*line))
                 .collect();
             ui.json(&serde_json::json!({
                 "plan": plan,
                 "examples": examples,
                 "train": scan_json(&prepared.train),
                 "eval": prepared.eval.as_ref().map(scan_json),
+                "template_check": check,
             }));
         } else {
             ui.out(&plan_text(&plan));
             ui.out(&examples_text(ui, &prepared.train.first));
             ui.out(&scan_text(&prepared.train));
+            if let Some(c) = &check {
+                ui.outln(&train::check::summary(c));
+            }
             if let Some(eval) = &prepared.eval {
                 ui.out(&scan_text(eval));
             }
@@ -356,11 +374,7 @@ fn plan_text(plan: &TrainingPlan) -> String {
             " (hub id, from the Hugging Face cache)"
         }
     );
-    let _ = writeln!(
-        s,
-        "  template     {} ({})",
-        plan.template.name, plan.template.source
-    );
+    let _ = writeln!(s, "  template     {}", plan.template.describe());
     let map = plan.dataset.field_map.as_ref().map(|m| {
         let cols: Vec<String> = [
             ("text", &m.text),
@@ -466,15 +480,14 @@ fn examples_text(ui: &Ui, first: &[(u64, Rendered)]) -> String {
         s.push_str(&format!(
             "--- example from line {line} (« » = trained, the rest is masked) ---\n"
         ));
-        for seg in &r.segments {
-            if seg.trained {
+        for seg in r.segments() {
+            if seg.eos {
+                s.push_str(&ui.paint_out(Style::Green, "⟨eos⟩"));
+            } else if seg.trained {
                 s.push_str(&ui.paint_out(Style::Green, &format!("«{}»", seg.text)));
             } else {
                 s.push_str(&seg.text);
             }
-        }
-        if r.eos {
-            s.push_str(&ui.paint_out(Style::Green, "⟨eos⟩"));
         }
         s.push('\n');
     }

@@ -74,6 +74,7 @@ codes! {
     SlugCollision = "W0404", Warning, "two base models share a slug, so `--model` needs the full name";
     NoAdapters = "E0402", Error, "a base model has no adapters";
     NonPortableModel = "W0401", Warning, "a base model name is a machine-specific absolute path";
+    TemplateFamily = "W0405", Warning, "a base model's `prompt_template` is another model family's chat template";
     MisplacedAdapters = "W0403", Warning, "schema 2.0 has root `adapters`, which only schema 1.0 reads";
     RankRequired = "E0403", Error, "a rank-based adapter type lacks `r`/`rank` or `alpha`";
     AdapterTypeMismatch = "W0402", Warning, "`training.config.adapter_type` differs from the adapters' `type`";

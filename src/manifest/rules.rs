@@ -338,6 +338,7 @@ pub fn models(sink: &mut Sink<'_>, root: &Node, version: SchemaVersion) {
                 )),
             );
         }
+        prompt_template_family(sink, model, pointer, name);
         let adapters = adapter_nodes(root, model, pointer, version);
         for (apointer, adapter) in &adapters {
             rank_and_alpha(sink, adapter, apointer, "r");
@@ -362,6 +363,34 @@ pub fn models(sink: &mut Sink<'_>, root: &Node, version: SchemaVersion) {
                 }
             }
         }
+    }
+}
+
+/// A family's chat template on another family's model (`chatml` on Qwen3): the adapter would
+/// learn a text the model never sees at inference, where runtimes use the model's own template.
+fn prompt_template_family(sink: &mut Sink<'_>, model: &Node, pointer: &str, name: &str) {
+    let Some(node) = model.get("prompt_template") else {
+        return;
+    };
+    let (Some(template), Some(own)) = (node.as_str(), names::template_for_model(name)) else {
+        return;
+    };
+    let (Some(theirs), Some(family)) = (
+        names::template_family(template),
+        names::template_family(own),
+    ) else {
+        return;
+    };
+    if template != own {
+        sink.at(
+            Code::TemplateFamily,
+            &format!("{pointer}/prompt_template"),
+            node,
+            format!(
+                "base model \"{name}\" is a {family} model, but its prompt_template \"{template}\" is the {theirs} chat template; the adapter would be trained on text the model does not see at inference"
+            ),
+            Some(format!("set \"prompt_template\": \"{own}\"")),
+        );
     }
 }
 

@@ -148,7 +148,17 @@ pub const ADAPTER_TYPES: &[&str] = &["lora", "dora", "ia3", "lokr", "adalora"];
 pub const RANKED_ADAPTER_TYPES: &[&str] = &["lora", "dora", "lokr", "adalora"];
 /// Prompt template names; `train::templates` holds the formats and a test keeps both in step.
 pub const PROMPT_TEMPLATES: &[&str] = &[
-    "chatml", "qwen3", "alpaca", "llama", "phi", "deepseek", "gemma", "mistral",
+    "qwen3",
+    "chatml",
+    "llama",
+    "llama3",
+    "phi",
+    "phi4",
+    "deepseek",
+    "deepseek-coder",
+    "gemma",
+    "mistral",
+    "alpaca",
 ];
 
 const ADAPTER: Obj = Obj {

@@ -1,8 +1,9 @@
 //! JSONL datasets, streamed: one pass reads every line, renders it with the template and field
 //! map, and reports each bad line by number. Memory does not grow with the file (bad lines are
-//! kept up to [`MAX_BAD_LINES_KEPT`], then only counted).
+//! kept up to [`MAX_BAD_LINES_KEPT`], then only counted; column counts grow with the number of
+//! distinct column names, not rows).
 
-use super::fields::{FieldMap, Mapping};
+use super::fields::{Example, FieldMap, Mapping};
 use super::templates::{Masking, Rendered, Template};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -11,6 +12,8 @@ use std::path::{Path, PathBuf};
 pub const MAX_BAD_LINES_KEPT: usize = 10_000;
 /// Longest line read, in bytes.
 pub const MAX_LINE: usize = 64 * 1024 * 1024;
+/// Conversations kept for the tokenizer check (the first ones of the file).
+pub const CHECK_EXAMPLES: usize = 16;
 
 /// A line that cannot be trained on.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -34,10 +37,20 @@ pub struct Scan {
     pub bad: Vec<BadLine>,
     /// Every bad line, kept or not.
     pub bad_total: u64,
-    /// The mapping used (from the manifest, completed from the first valid row).
+    /// The mapping used (from the manifest, completed from the first valid row), with the
+    /// columns every row used.
     pub field_map: Option<FieldMap>,
     /// The first examples, with their line numbers.
+    #[serde(skip)]
     pub first: Vec<(u64, Rendered)>,
+    /// The first [`CHECK_EXAMPLES`] conversations as the trainer's tokenizer check reads them:
+    /// the example record ([`Rendered::record`]) plus `messages` for the model's chat template.
+    pub check: Vec<serde_json::Value>,
+    /// Examples whose system text the template leaves out (mistral).
+    pub system_dropped: u64,
+    /// What the author should know about the data (unused columns, mixed columns, system texts
+    /// left out), one sentence each.
+    pub warnings: Vec<String>,
 }
 
 /// Why a dataset could not be read at all.
@@ -116,8 +129,12 @@ pub fn scan_reader<R: std::io::BufRead>(
         bad_total: 0,
         field_map: None,
         first: Vec::new(),
+        check: Vec::new(),
+        system_dropped: 0,
+        warnings: Vec::new(),
     };
     let mut buf = Vec::with_capacity(4096);
+    let mut label = String::new();
     loop {
         buf.clear();
         let n = (&mut reader)
@@ -173,21 +190,52 @@ pub fn scan_reader<R: std::io::BufRead>(
                     line: line_no,
                     message,
                 })?;
+            label.clone_from(&map.input_label);
             scan.field_map = Some(map);
         }
-        let Some(map) = scan.field_map.as_ref() else {
+        let Some(map) = scan.field_map.as_mut() else {
             continue;
         };
-        match map.render(&row, template, masking) {
-            Ok(rendered) => {
+        match map.example(&row) {
+            Ok(example) => {
+                let rendered = match &example {
+                    Example::Plain(text) => Rendered::plain(text),
+                    Example::Chat { system, turns } => {
+                        template.render(*system, turns, &label, masking)
+                    }
+                };
                 scan.examples += 1;
+                if rendered.system_dropped {
+                    scan.system_dropped += 1;
+                }
                 each(line_no, &rendered).map_err(DatasetError::Sink)?;
+                if let Example::Chat { system, turns } = &example {
+                    if scan.check.len() < CHECK_EXAMPLES {
+                        let mut record = rendered.record(line_no);
+                        record["messages"] = template.messages(*system, turns, &label);
+                        scan.check.push(record);
+                    }
+                }
                 if scan.first.len() < keep_first {
                     scan.first.push((line_no, rendered));
                 }
             }
             Err(message) => bad(&mut scan, line_no, message),
         }
+    }
+    if let Some(map) = scan.field_map.as_mut() {
+        scan.warnings = map.finish();
+    }
+    if scan.system_dropped > 0 {
+        scan.warnings.push(format!(
+            "{} example{} of `{}` {} a system text that template `{}` leaves out: {}'s chat template writes it into the last user turn only when a conversation ends with a user turn, which a training example never does (put the text into the instruction if the model should learn it)",
+            scan.system_dropped,
+            if scan.system_dropped == 1 { "" } else { "s" },
+            path.display(),
+            if scan.system_dropped == 1 { "has" } else { "have" },
+            template.name,
+            template.family
+        ));
     }
     Ok(scan)
 }
@@ -234,7 +282,10 @@ mod tests {
         let lines: Vec<u64> = scan.bad.iter().map(|b| b.line).collect();
         assert_eq!(lines, vec![3, 4, 5]);
         assert!(scan.bad[0].message.starts_with("invalid JSON"));
-        assert_eq!(scan.bad[2].message, "field `response` is missing");
+        assert_eq!(
+            scan.bad[2].message,
+            "the row has no response column (one of `response`, `output`, `answer`, `completion`)"
+        );
         assert_eq!(scan.first.len(), 1);
     }
 

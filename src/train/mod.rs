@@ -2,14 +2,18 @@
 //! registry, field mapping, the streamed JSONL reader, and the bridge to the Python trainer
 //! (`python/expert_trainer/`, embedded in the binary).
 //!
-//! Rendering happens in Rust: every dataset row becomes masked and trained segments, written to a
-//! JSONL file the trainer tokenises. So `--dry-run` and training use one renderer, and Python has
-//! no templates of its own. Only `bridge` uses pyo3 (cargo feature `python`, on by default); this
+//! Rendering happens in Rust: every dataset row becomes one text (the conversation as the model's
+//! chat template renders it) and its trained character ranges, written to a JSONL file the
+//! trainer tokenises in one piece, masking by character offsets. So `--dry-run` and training use
+//! one renderer, and Python has no templates of its own; it only checks ours against the base
+//! model's chat template before training. Only `bridge` uses pyo3 (cargo feature `python`, on by default); this
 //! module never prints, exits or reads the environment — the CLI passes values in.
 
+pub mod check;
 pub mod dataset;
 pub mod events;
 pub mod fields;
+pub mod markup;
 pub mod plan;
 pub mod templates;
 
@@ -121,9 +125,10 @@ pub struct Prepared {
 }
 
 /// Streams the plan's dataset (and validation set) through the template and field map. With
-/// `render_to`, writes each example as one JSON line (`{"line", "segments": [[text, trained]…],
-/// "eos"}`) to `render_to/train.rendered.jsonl` (and `eval.rendered.jsonl`) and records the paths
-/// in the plan. Keeps the first `keep_first` examples for display. Bad lines are reported in the
+/// `render_to`, writes each example as one JSON line ([`templates::Rendered::record`]: `{"line",
+/// "text", "train": [[start, end]…], "tokenizer_bos", "tokenizer_eos_at"?}`, character offsets)
+/// to `render_to/train.rendered.jsonl` (and `eval.rendered.jsonl`) and records the paths in the
+/// plan, with the first conversations for the tokenizer check and the data warnings. Keeps the first `keep_first` examples for display. Bad lines are reported in the
 /// scans; with `render_to` they are an error, since training would silently skip them.
 ///
 /// # Errors
@@ -156,15 +161,7 @@ pub fn prepare(
         }
         let scan = dataset::scan(src, &mapping, &template, masking, keep_first, |line, r| {
             if let Some(w) = out.as_mut() {
-                let segments: Vec<(&str, bool)> = r
-                    .segments
-                    .iter()
-                    .map(|s| (s.text.as_str(), s.trained))
-                    .collect();
-                serde_json::to_writer(
-                    &mut *w,
-                    &serde_json::json!({"line": line, "segments": segments, "eos": r.eos}),
-                )?;
+                serde_json::to_writer(&mut *w, &r.record(line))?;
                 w.write_all(b"\n")?;
             }
             Ok(())
@@ -188,6 +185,13 @@ pub fn prepare(
         None => None,
     };
     plan.dataset.field_map = train.field_map.clone();
+    plan.template.check.examples = train.check.clone();
+    let warnings: Vec<String> = std::iter::once(&train)
+        .chain(eval.as_ref())
+        .flat_map(|s| s.warnings.iter().cloned())
+        .collect();
+    plan.warnings.extend(warnings.iter().cloned());
+    plan.dataset.warnings = warnings;
     plan.dataset.rendered_train = train_file;
     plan.dataset.train_examples = train.examples;
     if render_to.is_some() {

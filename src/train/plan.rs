@@ -13,8 +13,9 @@ use crate::manifest::{select, Manifest, Node, Value};
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
 
-/// Version of the plan's JSON layout; the trainer refuses other versions.
-pub const PLAN_VERSION: u32 = 1;
+/// Version of the plan's JSON layout; the trainer refuses other versions. 2: examples are one
+/// text with trained character ranges (was: segments), the template carries the tokenizer check.
+pub const PLAN_VERSION: u32 = 2;
 /// Maximum sequence length when the manifest gives none.
 pub const DEFAULT_MAX_SEQ_LENGTH: u64 = 2048;
 /// Seed when neither the manifest nor `--seed` gives one.
@@ -55,6 +56,9 @@ pub struct Options {
     pub seed: Option<u64>,
     /// Train on the prompt too (`--train-on-prompt`).
     pub train_on_prompt: bool,
+    /// Train even when the template differs from the tokenizer's chat template
+    /// (`--allow-template-mismatch`).
+    pub allow_template_mismatch: bool,
 }
 
 /// The expert being trained.
@@ -88,8 +92,26 @@ pub struct TemplatePlan {
     pub name: &'static str,
     /// `manifest`, `detected` (from the model name) or `default`.
     pub source: &'static str,
-    /// The template's parts, for the record (the trainer receives rendered examples).
+    /// The template: family, BOS/EOS and end-of-turn marker (the trainer receives rendered
+    /// examples, not the template).
     pub parts: Template,
+    /// The check against the base model's own chat template.
+    pub check: TemplateCheck,
+}
+
+/// Before training, the trainer renders the first conversations with the base model's own
+/// chat template (transformers, `add_generation_prompt=False`) and refuses on any difference.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TemplateCheck {
+    /// Extra template variables for that rendering (e.g. `enable_thinking: false` for qwen3).
+    pub kwargs: Json,
+    /// The first conversations (records as in the rendered files, plus `messages`), filled when
+    /// the dataset is rendered.
+    pub examples: Vec<Json>,
+    /// A difference is reported and recorded, not refused (`--allow-template-mismatch`).
+    pub allow_mismatch: bool,
+    /// Check only, do not train (`train --dry-run --base-model PATH`).
+    pub only: bool,
 }
 
 /// The data.
@@ -113,6 +135,9 @@ pub struct DatasetPlan {
     pub train_examples: u64,
     /// Validation examples rendered.
     pub eval_examples: u64,
+    /// What the rendering found that the author should know (unused columns, system texts a
+    /// template leaves out), filled when the dataset is rendered; the trainer reports them.
+    pub warnings: Vec<String>,
 }
 
 /// The adapter to train.
@@ -683,6 +708,13 @@ pub fn plan(
             name: template.name,
             source,
             parts: *template,
+            check: TemplateCheck {
+                kwargs: serde_json::from_str(template.check_kwargs)
+                    .unwrap_or_else(|_| Json::Object(serde_json::Map::new())),
+                examples: Vec::new(),
+                allow_mismatch: opts.allow_template_mismatch,
+                only: false,
+            },
         },
         dataset: DatasetPlan {
             path,
@@ -694,6 +726,7 @@ pub fn plan(
             rendered_eval: None,
             train_examples: 0,
             eval_examples: 0,
+            warnings: Vec::new(),
         },
         adapter,
         hyper,
@@ -703,6 +736,27 @@ pub fn plan(
         unused,
         warnings,
     })
+}
+
+impl TemplatePlan {
+    /// One line for the plan: the template, where it came from, its family and the check.
+    pub fn describe(&self) -> String {
+        let family = match self.parts.name {
+            "alpaca" => "alpaca text, no model's chat template".to_owned(),
+            _ => format!("the {} chat template", self.parts.family),
+        };
+        format!(
+            "{} ({}; {family}); checked against the base model's tokenizer before training \
+             (by --dry-run only with --base-model, which needs Python){}",
+            self.name,
+            self.source,
+            if self.check.allow_mismatch {
+                "; a mismatch is allowed"
+            } else {
+                ""
+            }
+        )
+    }
 }
 
 impl TrainingPlan {

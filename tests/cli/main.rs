@@ -22,3 +22,4 @@ mod regressions;
 mod signing;
 mod snapshots;
 mod train;
+mod train_templates;

@@ -25,9 +25,9 @@ fn dry_run_prints_the_plan_and_marks_trained_text() {
         .arg(&m)
         .assert()
         .success()
-        .stdout(predicate::str::contains("template     qwen3 (detected)"))
+        .stdout(predicate::str::contains("template     qwen3 (detected; "))
         .stdout(predicate::str::contains(
-            "<|im_start|>user\nFind the person named Ann.\n\nSchema:\n(:Person {name})<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n«MATCH (n:Person {name: 'Ann'}) RETURN n<|im_end|>\n»",
+            "<|im_start|>user\nFind the person named Ann.\n\nSchema:\n(:Person {name})<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n«MATCH (n:Person {name: 'Ann'}) RETURN n<|im_end|>»\n",
         ))
         .stdout(predicate::str::contains(
             "/training/config/use_unsloth: unsloth is not part of the pinned trainer",
