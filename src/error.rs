@@ -89,3 +89,23 @@ impl From<LoadError> for CliError {
         }
     }
 }
+
+// ---- archive: package, output files (the `package` area) ----
+
+impl From<expert_cli::archive::AtomicError> for CliError {
+    fn from(e: expert_cli::archive::AtomicError) -> Self {
+        use expert_cli::archive::AtomicError;
+        match e {
+            AtomicError::OutputExists { path } => CliError::new(
+                ExitStatus::Exists,
+                format!("`{}` already exists", path.display()),
+            )
+            .hint("pass --force to replace it, or choose another --output"),
+            AtomicError::Io { path, source } => CliError::io("write", &path, &source),
+            other @ (AtomicError::IsDirectory { .. } | AtomicError::NoParent { .. }) => {
+                CliError::new(ExitStatus::Io, other.to_string())
+            }
+            other => CliError::new(ExitStatus::Io, other.to_string()),
+        }
+    }
+}

@@ -31,6 +31,8 @@ pub fn install() {
                 let _ = std::fs::remove_file(p);
             }
         }
+        // Every output file written through the library's AtomicFile is guarded there.
+        expert_cli::archive::remove_temp_files();
         eprintln!("error: interrupted");
         std::process::exit(i32::from(crate::exit::ExitStatus::Interrupted.code()));
     });

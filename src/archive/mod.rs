@@ -9,7 +9,8 @@
 //! - [`ArchiveWriter`]: the low-level incremental writer.
 //! - [`visit`]: the reader, streaming each member to a callback; [`scan`] on top of it, keeping
 //!   chosen members in memory. Both bounded by [`Limits`].
-//! - [`AtomicFile`], [`check_output_free`]: temp file, fsync, rename; no clobbering without force.
+//! - [`AtomicFile`], [`write_atomically`], [`check_output_free`]: temp file, interrupt guard,
+//!   fsync, rename; no clobbering without force.
 //! - [`expert`]: what goes into a package for one base model (used by `package`).
 //! - [`sidecar_path`], [`write_sidecar`]: the `sha256sum`-format sidecar.
 //!
@@ -27,7 +28,7 @@ mod read;
 mod sidecar;
 mod write;
 
-pub use atomic::{check_output_free, AtomicError, AtomicFile};
+pub use atomic::{check_output_free, remove_temp_files, write_atomically, AtomicError, AtomicFile};
 pub use name::{check_member_name, NameProblem, MAX_NAME_LEN};
 pub use plan::{
     hash_file, sort_members, write_members, ContentKind, Member, PlanError, Source, WriteSummary,

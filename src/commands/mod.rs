@@ -15,7 +15,6 @@ use crate::cli::{Cli, Command, Format};
 use crate::error::CliError;
 use crate::exit::ExitStatus;
 use crate::render::Ui;
-use expert_cli::archive::AtomicFile;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli, ui: &Ui) -> Result<ExitStatus, CliError> {
@@ -82,17 +81,13 @@ fn source_date_epoch() -> Result<u64, CliError> {
     }
 }
 
-/// Writes a small file (a migrated manifest) through [`AtomicFile`]: nothing half-written, and
-/// an existing file is kept unless `force`.
+/// Writes a small file (a migrated manifest, a man page, a training plan) through the one
+/// guarded-commit helper, [`expert_cli::archive::write_atomically`]: nothing half-written, not
+/// even on Ctrl-C, and an existing file is kept unless `force`.
 fn write_atomically(path: &std::path::Path, bytes: &[u8], force: bool) -> Result<(), CliError> {
     use std::io::Write;
-    let mut file = AtomicFile::create(path, force).map_err(package::atomic_error)?;
-    crate::interrupt::guard(file.temp_path());
-    let temp = file.temp_path().to_owned();
-    let result = file
-        .write_all(bytes)
-        .map_err(|e| CliError::io("write", path, &e))
-        .and_then(|_| file.commit().map_err(package::atomic_error));
-    crate::interrupt::forget(&temp);
-    result
+    expert_cli::archive::write_atomically(path, force, 0o644, |file| {
+        file.write_all(bytes)
+            .map_err(|e| CliError::io("write", path, &e))
+    })
 }

@@ -3,7 +3,7 @@
 //! writes nothing.
 
 use crate::cli::{Format, PackageArgs};
-use crate::error::{io_reason, CliError};
+use crate::error::CliError;
 use crate::exit::ExitStatus;
 use crate::render::{progress::Bar, Ui};
 use expert_cli::archive::expert::{self, PackageError, PackageOptions};
@@ -209,20 +209,9 @@ pub fn check_sidecar_name(output: &Path) -> Result<(), CliError> {
     })
 }
 
-/// The error for a refused or failed atomic write.
+/// The error for a refused or failed atomic write (the mapping is in error.rs).
 pub fn atomic_error(e: AtomicError) -> CliError {
-    match e {
-        AtomicError::OutputExists { path } => CliError::new(
-            ExitStatus::Exists,
-            format!("`{}` already exists", path.display()),
-        )
-        .hint("pass --force to replace it, or choose another --output"),
-        AtomicError::Io { path, source } => CliError::new(
-            ExitStatus::Io,
-            format!("cannot write `{}`: {}", path.display(), io_reason(&source)),
-        ),
-        other => CliError::new(ExitStatus::Io, other.to_string()),
-    }
+    e.into()
 }
 
 fn plan_error(e: PlanError) -> CliError {
