@@ -14,7 +14,7 @@
 //! - `tests/**` with `include_tests`; pickle files of the adapter folder (`*.bin`, `*.pt`,
 //!   `*.pth`, `*.pkl`) only with `include_pickle`.
 
-use super::plan::{sort_members, Member, PlanError, MANIFEST_NAME};
+use super::member::{sort_members, Member, MemberError, MANIFEST_NAME};
 use crate::manifest::{edit, BaseModel, Manifest, SchemaVersion};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -129,7 +129,7 @@ pub enum PackageError {
     },
     /// Hashing a member failed.
     #[error(transparent)]
-    Plan(#[from] PlanError),
+    Member(#[from] MemberError),
 }
 
 /// Plans the package of `model` from the expert folder `root` (the manifest's folder).

@@ -5,7 +5,8 @@
 //! then the other members in byte order of their names. The layout, header fields, determinism
 //! rules, per-member compression and reader limits are specified in `docs/ARCHIVE_FORMAT.md`.
 //!
-//! - [`plan`](Member), [`sort_members`], [`write_members`]: the planned member list and writing it.
+//! - [`Member`], [`sort_members`]: the planned member list; [`write_members`]: writing it.
+//!   Dependencies go one way: `pack` → `write` → `member`.
 //! - [`ArchiveWriter`]: the low-level incremental writer.
 //! - [`visit`]: the reader, streaming each member to a callback; [`scan`] on top of it, keeping
 //!   chosen members in memory. Both bounded by [`Limits`].
@@ -22,18 +23,19 @@ mod atomic;
 pub mod expert;
 mod gzip;
 pub mod inspect;
+mod member;
 mod name;
-mod plan;
+mod pack;
 mod read;
 mod sidecar;
 mod write;
 
 pub use atomic::{check_output_free, remove_temp_files, write_atomically, AtomicError, AtomicFile};
-pub use name::{check_member_name, NameProblem, MAX_NAME_LEN};
-pub use plan::{
-    hash_file, sort_members, write_members, ContentKind, Member, PlanError, Source, WriteSummary,
-    WrittenMember, MANIFEST_NAME,
+pub use member::{
+    hash_file, sort_members, ContentKind, Member, MemberError, Source, MANIFEST_NAME,
 };
+pub use name::{check_member_name, NameProblem, MAX_NAME_LEN};
+pub use pack::{write_members, WriteMembersError, WriteSummary, WrittenMember};
 pub use read::{
     open_package, scan, visit, Limits, MemberHead, MemberInfo, ReadError, Scanned, VisitError,
 };

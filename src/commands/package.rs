@@ -7,7 +7,9 @@ use crate::error::CliError;
 use crate::exit::ExitStatus;
 use crate::render::{progress::Bar, Ui};
 use expert_cli::archive::expert::{self, PackageError, PackageOptions};
-use expert_cli::archive::{self, AtomicError, AtomicFile, PlanError, WriteOptions};
+use expert_cli::archive::{
+    self, AtomicError, AtomicFile, MemberError, WriteMembersError, WriteOptions,
+};
 use expert_cli::manifest::{self, select::SelectError, Manifest};
 use expert_cli::names;
 use serde_json::json;
@@ -73,7 +75,7 @@ pub fn run(args: PackageArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
         Ok(s) => s,
         Err(e) => {
             crate::interrupt::forget(&temp);
-            return Err(plan_error(e));
+            return Err(write_error(e));
         }
     };
     // An old sidecar would describe the old file: remove it before the new file appears.
@@ -214,12 +216,19 @@ pub fn atomic_error(e: AtomicError) -> CliError {
     e.into()
 }
 
-fn plan_error(e: PlanError) -> CliError {
+fn write_error(e: WriteMembersError) -> CliError {
     match e {
-        PlanError::Symlink { .. } | PlanError::NotRegularFile { .. } => {
-            CliError::new(ExitStatus::Invalid, e.to_string())
-        }
-        PlanError::Changed { .. } => CliError::new(ExitStatus::Invalid, e.to_string())
+        WriteMembersError::Member(m) => member_error(m),
+        other => CliError::new(ExitStatus::Io, other.to_string()),
+    }
+}
+
+fn member_error(e: MemberError) -> CliError {
+    match e {
+        MemberError::Symlink { .. }
+        | MemberError::NotRegularFile { .. }
+        | MemberError::Outside { .. } => CliError::new(ExitStatus::Invalid, e.to_string()),
+        MemberError::Changed { .. } => CliError::new(ExitStatus::Invalid, e.to_string())
             .hint("a file changed while it was packed; run again when it is stable"),
         other => CliError::new(ExitStatus::Io, other.to_string()),
     }
@@ -236,7 +245,7 @@ fn package_error(e: PackageError) -> CliError {
         }
         PackageError::Missing { .. } => CliError::new(ExitStatus::Invalid, e.to_string())
             .hint("add the file, or remove its entry from the manifest"),
-        PackageError::Plan(p) => plan_error(p),
+        PackageError::Member(p) => member_error(p),
         PackageError::Io { .. } => CliError::new(ExitStatus::Io, e.to_string()),
         other => CliError::new(ExitStatus::Invalid, other.to_string()),
     }
