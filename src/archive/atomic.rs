@@ -18,7 +18,6 @@ use thiserror::Error;
 
 /// Why an atomic write failed.
 #[derive(Debug, Error)]
-#[non_exhaustive]
 pub enum AtomicError {
     /// The target exists and `force` was not given.
     #[error("`{path}` already exists; pass --force to replace it")]

@@ -20,7 +20,6 @@ pub const MANIFEST_NAME: &str = "manifest.json";
 
 /// How a member's bytes are compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum ContentKind {
     /// Tensor data (`.safetensors`, `.bin`, `.pt`, `.pth`, `.gguf`, `.ckpt`, `.npy`, `.onnx`):
     /// Huffman coding only, since LZ77 matching finds almost nothing in floats and costs most
@@ -109,7 +108,6 @@ impl Member {
 
 /// Why a member's source cannot be used.
 #[derive(Debug, Error)]
-#[non_exhaustive]
 pub enum MemberError {
     /// The source path is a symlink, or a folder on the way to it is; packages hold regular
     /// files only.
@@ -249,6 +247,79 @@ pub fn sort_members(members: &mut [Member]) {
     });
 }
 
+/// `base/rel` for a `/`-separated relative path, refusing `..`, an absolute path, and any
+/// component that exists as a symbolic link. Components that do not exist are fine: the
+/// caller finds out whether the whole path exists.
+///
+/// # Errors
+///
+/// [`MemberError::Outside`] or [`MemberError::Symlink`].
+pub fn safe_join(base: &Path, rel: &str) -> Result<PathBuf, MemberError> {
+    let outside = || MemberError::Outside {
+        base: base.to_owned(),
+        rel: rel.to_owned(),
+    };
+    if rel.starts_with('/') || rel.starts_with('\\') || rel.as_bytes().get(1) == Some(&b':') {
+        return Err(outside());
+    }
+    let mut path = base.to_owned();
+    for part in rel.split('/').filter(|p| !p.is_empty() && *p != ".") {
+        if part == ".." {
+            return Err(outside());
+        }
+        path.push(part);
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(MemberError::Symlink { path });
+        }
+    }
+    Ok(path)
+}
+
+/// `Some(path)` when `path` is a regular file, `None` when nothing (or a folder) is there.
+///
+/// # Errors
+///
+/// [`MemberError::Symlink`] for a link, [`MemberError::NotRegularFile`] for a device, FIFO or
+/// socket, [`MemberError::Read`] when it cannot be looked at.
+pub fn optional_file(path: &Path) -> Result<Option<PathBuf>, MemberError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => Err(MemberError::Symlink {
+            path: path.to_owned(),
+        }),
+        Ok(m) if m.is_file() => Ok(Some(path.to_owned())),
+        Ok(m) if m.is_dir() => Ok(None),
+        Ok(_) => Err(MemberError::NotRegularFile {
+            path: path.to_owned(),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(MemberError::Read {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
+/// Checks that `path` is a regular file (not a link).
+///
+/// # Errors
+///
+/// As [`optional_file`], and [`MemberError::Read`] with `NotFound` when nothing is there.
+pub fn regular_file(path: &Path) -> Result<(), MemberError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => Err(MemberError::Symlink {
+            path: path.to_owned(),
+        }),
+        Ok(m) if m.is_file() => Ok(()),
+        Ok(_) => Err(MemberError::NotRegularFile {
+            path: path.to_owned(),
+        }),
+        Err(source) => Err(MemberError::Read {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,5 +373,28 @@ mod tests {
             Err(MemberError::NotRegularFile { .. })
         ));
         assert_eq!(hash_file(&target).unwrap().1, 1);
+        assert!(matches!(
+            safe_join(dir.path(), "l/x"),
+            Err(MemberError::Symlink { .. })
+        ));
+        assert!(matches!(
+            optional_file(&link),
+            Err(MemberError::Symlink { .. })
+        ));
+    }
+
+    #[test]
+    fn safe_join_stays_inside() {
+        let base = Path::new("/e");
+        assert_eq!(
+            safe_join(base, "./weights//a").unwrap(),
+            Path::new("/e/weights/a")
+        );
+        for bad in ["../x", "a/../../x", "/etc", "C:/x"] {
+            assert!(
+                matches!(safe_join(base, bad), Err(MemberError::Outside { .. })),
+                "{bad}"
+            );
+        }
     }
 }

@@ -18,7 +18,6 @@ use crate::progress::Progress;
 /// Why writing members failed. The archive is then incomplete and must be discarded, which
 /// [`AtomicFile`](super::AtomicFile) does when dropped uncommitted.
 #[derive(Debug, Error)]
-#[non_exhaustive]
 pub enum WriteMembersError {
     /// A source file is not usable any more, or changed since it was planned.
     #[error(transparent)]

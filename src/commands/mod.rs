@@ -40,33 +40,6 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<ExitStatus, CliError> {
     }
 }
 
-/// Prints a manifest's warnings on stderr (commands other than `validate` keep going).
-fn print_warnings(
-    ui: &Ui,
-    path: &std::path::Path,
-    diagnostics: &expert_cli::manifest::Diagnostics,
-) {
-    if ui.quiet {
-        return;
-    }
-    for d in &diagnostics.0 {
-        if d.severity == expert_cli::manifest::Severity::Warning {
-            eprint!(
-                "{}",
-                crate::render::diagnostics::text_line(ui, &path.display().to_string(), d)
-            );
-        }
-    }
-}
-
-/// The folder a manifest lives in: the expert folder its paths are relative to.
-fn folder_of(manifest: &std::path::Path) -> std::path::PathBuf {
-    match manifest.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => std::path::PathBuf::from("."),
-    }
-}
-
 /// `SOURCE_DATE_EPOCH`, or the archive default, for member mtimes and `created_at`.
 fn source_date_epoch() -> Result<u64, CliError> {
     match std::env::var(crate::env::SOURCE_DATE_EPOCH) {

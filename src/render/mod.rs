@@ -2,6 +2,7 @@
 //! under `NO_COLOR`. A closed stdout (`| head`) ends the run quietly.
 
 pub mod diagnostics;
+pub mod package;
 pub mod progress;
 
 use crate::cli::{ColorChoice, Format, GlobalArgs};

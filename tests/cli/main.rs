@@ -16,6 +16,7 @@ mod experts;
 mod hostile;
 mod layering;
 mod manifest_rules;
+mod package_adapter;
 mod precommit;
 mod regressions;
 mod signing;
