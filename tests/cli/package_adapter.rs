@@ -542,3 +542,42 @@ fn list_contents_says_nothing_about_packaging() {
         .code(0)
         .stderr(predicate::str::contains("Packaging").not());
 }
+
+#[test]
+fn the_library_operation_reports_what_the_command_prints() {
+    // #14: the command is parse -> archive::package -> render; the report is the JSON result.
+    let d = tempfile::tempdir().unwrap();
+    let text = String::from_utf8(read(&fixture("manifests/valid-v2.json"))).unwrap();
+    make_expert(d.path(), &text, &["qwen306b", "qwen317b"]);
+    let manifest = d.path().join("manifest.json");
+    let opts = expert_cli::archive::PackageOptions {
+        model: Some("qwen317b".to_owned()),
+        list_contents: true,
+        ..Default::default()
+    };
+    let report =
+        expert_cli::archive::package(&manifest, &opts, &mut expert_cli::progress::NoProgress)
+            .unwrap();
+    assert!(report.written.is_none());
+    assert_eq!(report.base_model, "Qwen/Qwen3-1.7B");
+    let cli = cmd()
+        .args([
+            "--format",
+            "json",
+            "package",
+            "--list-contents",
+            "--model",
+            "qwen317b",
+        ])
+        .arg("--manifest")
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    assert!(cli.status.success());
+    let cli: Value = serde_json::from_slice(&cli.stdout).unwrap();
+    assert_eq!(serde_json::to_value(&report).unwrap(), cli);
+    assert!(
+        d.path().read_dir().unwrap().count() == 4,
+        "a dry run wrote something"
+    );
+}
