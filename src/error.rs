@@ -128,6 +128,114 @@ impl From<expert_cli::signing::KeyError> for CliError {
     }
 }
 
+// ---- archive: package, output files (the `package` area) ----
+
+impl From<expert_cli::archive::AtomicError> for CliError {
+    fn from(e: expert_cli::archive::AtomicError) -> Self {
+        use expert_cli::archive::AtomicError;
+        match e {
+            AtomicError::OutputExists { path } => CliError::new(
+                ExitStatus::Exists,
+                format!("`{}` already exists", path.display()),
+            )
+            .hint("pass --force to replace it, or choose another --output"),
+            AtomicError::Io { path, source } => CliError::io("write", &path, &source),
+            other @ (AtomicError::IsDirectory { .. } | AtomicError::NoParent { .. }) => {
+                CliError::new(ExitStatus::Io, other.to_string())
+            }
+        }
+    }
+}
+
+impl From<expert_cli::archive::SidecarError> for CliError {
+    fn from(e: expert_cli::archive::SidecarError) -> Self {
+        use expert_cli::archive::SidecarError;
+        match e {
+            SidecarError::UnsupportedName { path } => sidecar_name_error(&path),
+            SidecarError::Write(e) => e.into(),
+            other @ SidecarError::BadDigest { .. } => {
+                CliError::new(ExitStatus::Io, other.to_string())
+            }
+        }
+    }
+}
+
+fn sidecar_name_error(path: &std::path::Path) -> CliError {
+    CliError::new(
+        ExitStatus::Usage,
+        format!(
+            "`{}` cannot be named in its .sha256 sidecar: the file name contains a newline, carriage return or backslash",
+            path.display().to_string().escape_debug()
+        ),
+    )
+    .hint("choose a file name without those characters")
+}
+
+impl From<expert_cli::archive::MemberError> for CliError {
+    fn from(e: expert_cli::archive::MemberError) -> Self {
+        use expert_cli::archive::MemberError;
+        match e {
+            MemberError::Symlink { .. } => CliError::new(ExitStatus::Invalid, e.to_string())
+                .hint("replace the link with the file itself"),
+            MemberError::NotRegularFile { .. } | MemberError::Outside { .. } => {
+                CliError::new(ExitStatus::Invalid, e.to_string())
+            }
+            MemberError::Changed { .. } => CliError::new(ExitStatus::Invalid, e.to_string())
+                .hint("a file changed while it was packed; run again when it is stable"),
+            MemberError::Read { path, source } => CliError::io("read", &path, &source),
+        }
+    }
+}
+
+impl From<expert_cli::archive::PackageError> for CliError {
+    fn from(e: expert_cli::archive::PackageError) -> Self {
+        use expert_cli::archive::adapter::AdapterError;
+        use expert_cli::archive::{PackageError, WriteMembersError};
+        match e {
+            PackageError::Load(e) => e.into(),
+            PackageError::Select { manifest, error } => select_error(&manifest, error),
+            PackageError::Output(e) => e.into(),
+            PackageError::SidecarName { path } => sidecar_name_error(&path),
+            PackageError::CreateFolder { path, source } => {
+                CliError::io("create the folder", &path, &source)
+            }
+            PackageError::Adapter(AdapterError::NotFound { ref slug, .. }) => {
+                let hint = format!(
+                    "train it with `expert-cli train --model {slug}`, put it in `weights/{slug}/`, or pass --weights DIR (the folder that holds the adapters)"
+                );
+                CliError::new(ExitStatus::Invalid, e.to_string()).hint(hint)
+            }
+            PackageError::Adapter(AdapterError::Member(m)) => m.into(),
+            PackageError::Adapter(other @ AdapterError::SeveralPaths { .. }) => {
+                CliError::new(ExitStatus::Invalid, other.to_string())
+                    .hint("give the base model's adapters one `path`")
+            }
+            PackageError::Disagrees {
+                ref manifest,
+                ref diagnostics,
+                ..
+            } => {
+                let mut err = CliError::new(ExitStatus::Invalid, e.to_string()).hint(format!(
+                    "package the adapter made for this base model, or correct the manifest; `expert-cli validate {}` reports the same",
+                    expert_cli::archive::package::expert_folder(manifest).display()
+                ));
+                err.diagnostics = Some((manifest.display().to_string(), diagnostics.clone()));
+                err
+            }
+            PackageError::Missing { .. } => CliError::new(ExitStatus::Invalid, e.to_string())
+                .hint("add the file, or remove its entry from the manifest"),
+            PackageError::Duplicate { .. } => {
+                CliError::new(ExitStatus::Invalid, e.to_string()).hint("rename one of the files")
+            }
+            PackageError::BadName { .. } => CliError::new(ExitStatus::Invalid, e.to_string())
+                .hint("rename it with a UTF-8 name"),
+            PackageError::Member(m) | PackageError::Write(WriteMembersError::Member(m)) => m.into(),
+            PackageError::Write(other) => CliError::new(ExitStatus::Io, other.to_string()),
+            PackageError::Sidecar { .. } => CliError::new(ExitStatus::Io, e.to_string()),
+        }
+    }
+}
+
 fn key_hint(e: &expert_cli::signing::KeyError) -> Option<String> {
     use expert_cli::signing::KeyError;
     match e {
@@ -214,5 +322,52 @@ impl From<TrustError> for CliError {
                 )
             }
         }
+    }
+}
+
+/// The error for a failed `--model` selection, listing the choices as `slug (name)`.
+pub fn select_error(
+    manifest: &std::path::Path,
+    e: expert_cli::manifest::select::SelectError,
+) -> CliError {
+    use expert_cli::manifest::select::SelectError;
+    let hint = format!(
+        "pass --model with one of: {}",
+        e.choices()
+            .iter()
+            .map(|name| format!("{} ({name})", expert_cli::names::slug(name)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    match e {
+        SelectError::NeedModel { choices } => CliError::new(
+            ExitStatus::Usage,
+            format!(
+                "`{}` lists {} base models and no --model was given",
+                manifest.display(),
+                choices.len()
+            ),
+        )
+        .hint(hint),
+        SelectError::NotFound { wanted, .. } => CliError::new(
+            ExitStatus::Usage,
+            format!(
+                "no base model of `{}` matches --model `{wanted}`",
+                manifest.display()
+            ),
+        )
+        .hint(hint),
+        SelectError::Ambiguous {
+            wanted, matches, ..
+        } => CliError::new(
+            ExitStatus::Usage,
+            format!(
+                "--model `{wanted}` matches {} base models: {}",
+                matches.len(),
+                matches.join(", ")
+            ),
+        )
+        .hint("pass the full name of one of them"),
+        other => CliError::new(ExitStatus::Usage, other.to_string()).hint(hint),
     }
 }

@@ -8,11 +8,9 @@
 //!
 //! This is the one exit outside `main`, because a signal arrives outside its control flow.
 
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 static COOPERATIVE: Mutex<Option<Arc<AtomicBool>>> = Mutex::new(None);
 
 /// Installs the handler once.
@@ -26,11 +24,8 @@ pub fn install() {
                 }
             }
         }
-        if let Ok(paths) = PENDING.lock() {
-            for p in paths.iter() {
-                let _ = std::fs::remove_file(p);
-            }
-        }
+        // Every output file written through the library's AtomicFile is guarded there.
+        expert_cli::archive::remove_temp_files();
         eprintln!("error: interrupted");
         std::process::exit(i32::from(crate::exit::ExitStatus::Interrupted.code()));
     });
@@ -40,19 +35,5 @@ pub fn install() {
 pub fn cooperate(stop: Arc<AtomicBool>) {
     if let Ok(mut f) = COOPERATIVE.lock() {
         *f = Some(stop);
-    }
-}
-
-/// Removes `path` if the run is interrupted before [`forget`].
-pub fn guard(path: &Path) {
-    if let Ok(mut p) = PENDING.lock() {
-        p.push(path.to_owned());
-    }
-}
-
-/// `path` is committed (renamed) or gone: stop guarding it.
-pub fn forget(path: &Path) {
-    if let Ok(mut p) = PENDING.lock() {
-        p.retain(|q| q != path);
     }
 }

@@ -6,8 +6,11 @@ For each base model of manifest.json, a tiny model of the Qwen3 architecture sta
 real one (nothing is downloaded): its width grows with the real model's size, its vocabulary is
 bytes. A LoRA (or DoRA) adapter with the manifest's rank, alpha and target modules is trained for
 a few steps on datasets/train.jsonl, then saved with `save_pretrained` into weights/<slug>/ —
-where `expert-cli package` looks by default. The outputs are committed, so packaging the example
-needs no Python; rerun this script only to regenerate them (the seed makes it repeatable).
+where `expert-cli package` looks by default — and checks that the saved adapter_config.json says
+what the manifest says (type, r, alpha, target modules, base model), which `package` requires.
+The outputs are committed, so packaging the example needs no Python; rerun this script only to
+regenerate them (the seed makes it repeatable on one machine; another torch build may differ in
+the last float bits).
 """
 
 import json
@@ -37,6 +40,17 @@ def batches(path, n):
         seq = ids[i % len(ids)]
         t = torch.tensor([seq])
         yield t
+
+
+def check(path, model, adapter):
+    """`expert-cli package` refuses an adapter_config.json that contradicts the manifest
+    (docs/PACKAGING.md): make sure what was saved says what the manifest says."""
+    cfg = json.load(open(path, encoding="utf-8"))
+    want_dora = adapter["type"] == "dora"
+    assert cfg["peft_type"] == "LORA" and bool(cfg.get("use_dora")) == want_dora, cfg["peft_type"]
+    assert cfg["r"] == adapter["r"] and cfg["lora_alpha"] == adapter["alpha"], (cfg["r"], cfg["lora_alpha"])
+    assert sorted(cfg["target_modules"]) == sorted(adapter["target_modules"]), cfg["target_modules"]
+    assert slug(cfg["base_model_name_or_path"]) == slug(model["name"]), cfg["base_model_name_or_path"]
 
 
 def main():
@@ -73,6 +87,7 @@ def main():
         out = os.path.join(HERE, "weights", s)
         peft_model.save_pretrained(out)
         os.remove(os.path.join(out, "README.md"))  # peft's model-card stub: not ours to ship
+        check(os.path.join(out, "adapter_config.json"), model, adapter)
         print(f"{model['name']}: {out} (loss {first:.3f} -> {last:.3f})", file=sys.stderr)
 
 

@@ -469,6 +469,9 @@ def _train(plan, out, events):
         return _finish(events, out, None, model=None, tokenizer=None, step=0, started=time.time(), interrupted=True)
 
     model = peft.get_peft_model(model, _peft_config(peft, plan["adapter"], plan["hyper"]))
+    # adapter_config.json names the manifest's base model (a hub id), not the folder it was
+    # loaded from: `package` and `validate` compare it with the manifest by slug (#11).
+    model.peft_config["default"].base_model_name_or_path = base["name"]
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
 
     events("status", message="tokenising the rendered examples")

@@ -2,17 +2,22 @@
 //! directory, fsynced, then renamed into place. Without `force` an existing target is never
 //! replaced; dropping an [`AtomicFile`] without [`commit`](AtomicFile::commit) deletes the
 //! temporary file, so a failed run leaves nothing behind (SPEC §5, STYLE.md habit 7).
+//!
+//! A signal ends the process without running destructors, so every live temporary file is
+//! also listed in a process-wide registry: the binary's Ctrl-C handler calls
+//! [`remove_temp_files`]. [`write_atomically`] is the one guarded-commit sequence (temporary
+//! file, guard, fill, commit) for every output file: packages, sidecars, keys, manifests.
 
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 use tempfile::NamedTempFile;
 use thiserror::Error;
 
 /// Why an atomic write failed.
 #[derive(Debug, Error)]
-#[non_exhaustive]
 pub enum AtomicError {
     /// The target exists and `force` was not given.
     #[error("`{path}` already exists; pass --force to replace it")]
@@ -80,10 +85,69 @@ pub fn check_output_free(path: &Path, force: bool) -> Result<(), AtomicError> {
     }
 }
 
+/// The temporary files of every live [`AtomicFile`] in this process.
+static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Removes the temporary file of every [`AtomicFile`] not yet committed or dropped, and returns
+/// how many were removed. For a signal handler, which ends the process without unwinding (the
+/// files' destructors never run); everything else relies on those destructors.
+pub fn remove_temp_files() -> usize {
+    let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
+    live.drain(..)
+        .filter(|p| std::fs::remove_file(p).is_ok())
+        .count()
+}
+
+/// A temporary file's entry in [`LIVE`], removed when dropped (after the file itself is gone
+/// or renamed: it is declared after the file in [`AtomicFile`]).
+#[derive(Debug)]
+struct Registered(PathBuf);
+
+impl Registered {
+    fn new(path: &Path) -> Self {
+        LIVE.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(path.to_owned());
+        Registered(path.to_owned())
+    }
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(i) = live.iter().position(|p| *p == self.0) {
+            live.swap_remove(i);
+        }
+    }
+}
+
+/// Writes `target` atomically and under the interrupt guard: creates the temporary file beside
+/// it (Unix permission bits `mode`, e.g. 0o644, or 0o600 for a secret key), lets `fill` write
+/// it, then commits. Returns what `fill` returned. Nothing is left behind when `fill` or the
+/// commit fails, or when the process is interrupted meanwhile (see [`remove_temp_files`]).
+///
+/// # Errors
+///
+/// `fill`'s error, or an [`AtomicError`] from [`AtomicFile::create_with_mode`] or
+/// [`AtomicFile::commit`], converted into `E`.
+pub fn write_atomically<T, E: From<AtomicError>>(
+    target: &Path,
+    force: bool,
+    mode: u32,
+    fill: impl FnOnce(&mut AtomicFile) -> Result<T, E>,
+) -> Result<T, E> {
+    let mut file = AtomicFile::create_with_mode(target, force, mode)?;
+    let value = fill(&mut file)?;
+    file.commit()?;
+    Ok(value)
+}
+
 /// A file that appears at its target path only when committed.
 #[derive(Debug)]
 pub struct AtomicFile {
     temp: NamedTempFile,
+    // Dropped after `temp`: the registry lists the file as long as it may exist.
+    registered: Registered,
     target: PathBuf,
     force: bool,
 }
@@ -130,8 +194,10 @@ impl AtomicFile {
                 path: target.to_owned(),
                 source,
             })?;
+        let registered = Registered::new(temp.path());
         Ok(AtomicFile {
             temp,
+            registered,
             target: target.to_owned(),
             force,
         })
@@ -160,36 +226,44 @@ impl AtomicFile {
     ///
     /// [`AtomicError::OutputExists`] when the target appeared meanwhile and `force` is off;
     /// [`AtomicError::Io`] otherwise. The temporary file is removed on every error.
-    pub fn commit(mut self) -> Result<(), AtomicError> {
+    pub fn commit(self) -> Result<(), AtomicError> {
+        // `registered` outlives `temp` and any error holding it, then leaves the registry.
+        let AtomicFile {
+            mut temp,
+            registered: _registered,
+            target,
+            force,
+        } = self;
         let io_err = |source| AtomicError::Io {
-            path: self.target.clone(),
+            path: target.clone(),
             source,
         };
-        self.temp.flush().map_err(io_err)?;
-        self.temp.as_file().sync_all().map_err(io_err)?;
-        let persisted = if self.force {
-            self.temp.persist(&self.target)
+        temp.flush().map_err(io_err)?;
+        temp.as_file().sync_all().map_err(io_err)?;
+        let persisted = if force {
+            temp.persist(&target)
         } else {
-            self.temp.persist_noclobber(&self.target)
+            temp.persist_noclobber(&target)
         };
         if let Err(e) = persisted {
+            // `e.file` is dropped here, which removes the temporary file.
             return Err(if e.error.kind() == io::ErrorKind::AlreadyExists {
                 AtomicError::OutputExists {
-                    path: self.target.clone(),
+                    path: target.clone(),
                 }
             } else {
                 AtomicError::Io {
-                    path: self.target.clone(),
+                    path: target.clone(),
                     source: e.error,
                 }
             });
         }
         // Make the rename itself durable. Directories cannot be opened for syncing on Windows.
         #[cfg(unix)]
-        File::open(parent_dir(&self.target))
+        File::open(parent_dir(&target))
             .and_then(|dir| dir.sync_all())
             .map_err(|source| AtomicError::Io {
-                path: self.target.clone(),
+                path: target.clone(),
                 source,
             })?;
         Ok(())
@@ -258,6 +332,48 @@ mod tests {
         f.commit().unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"two");
         assert_eq!(entries(dir.path()), ["out.expert", "race.expert"]);
+    }
+
+    fn live(path: &Path) -> bool {
+        LIVE.lock().unwrap().iter().any(|p| p == path)
+    }
+
+    #[test]
+    fn temporary_files_are_guarded_until_committed_or_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("k.pem");
+        let f = AtomicFile::create(&target, false).unwrap();
+        let temp = f.temp_path().to_owned();
+        assert!(live(&temp));
+        drop(f);
+        assert!(!live(&temp) && !temp.exists());
+
+        let temp = write_atomically(&target, false, 0o600, |f| {
+            f.write_all(b"secret").map_err(|source| AtomicError::Io {
+                path: target.clone(),
+                source,
+            })?;
+            Ok::<_, AtomicError>(f.temp_path().to_owned())
+        })
+        .unwrap();
+        assert!(!live(&temp));
+        assert_eq!(std::fs::read(&target).unwrap(), b"secret");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&target).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        // a failing fill leaves nothing behind
+        let other = dir.path().join("other");
+        let err = write_atomically(&other, false, 0o644, |f| {
+            f.write_all(b"half").unwrap();
+            Err::<(), _>(AtomicError::NoParent {
+                path: other.clone(),
+            })
+        });
+        assert!(err.is_err());
+        assert_eq!(entries(dir.path()), ["k.pem"]);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! the manifest names (grammar, soft prompts), and for packages the `integrity` section against
 //! the members actually present.
 
-use super::expert::{self, ADAPTER_LOOKUP};
+use super::adapter::{self, AdapterError, AdapterLocation, CONFIG_FILE};
 use super::read::{scan, Limits, MemberInfo, ReadError};
 use super::MANIFEST_NAME;
 use crate::manifest::check::Sink;
@@ -280,8 +280,9 @@ fn check_integrity(sink: &mut Sink<'_>, m: &Manifest, members: &[MemberInfo]) {
     }
 }
 
-/// Checks an expert folder: its manifest, and for each base model whose adapter is found
-/// (see [`ADAPTER_LOOKUP`]) the adapter files and their facts; files the manifest names.
+/// Checks an expert folder: its manifest, and for each base model the adapter found by
+/// [`adapter::locate`] (the lookup `package` uses without `--weights`), with
+/// [`check_adapter`]; a model without an adapter gets a warning; files the manifest names.
 pub fn inspect_folder(manifest_path: &Path) -> (Checked, Option<&'static str>) {
     let bytes = match crate::manifest::read(manifest_path) {
         Ok(b) => b,
@@ -301,54 +302,31 @@ pub fn inspect_folder(manifest_path: &Path) -> (Checked, Option<&'static str>) {
         return (checked, None);
     };
     let schema = Some(m.schema.as_str());
-    let root = match manifest_path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => std::path::PathBuf::from("."),
-    };
+    let root = super::package::expert_folder(manifest_path);
     let mut sink = Sink::new(&m.source);
     for model in &m.base_models {
         let node = m.root().pointer(&model.pointer).unwrap_or(m.root());
-        match expert::find_adapter(model, &root, None) {
-            Ok(dir) => {
-                if !dir.join("adapter_config.json").is_file() {
-                    sink.at(
-                        Code::PackageMember,
-                        &model.pointer,
-                        node,
-                        format!(
-                            "`{}` has adapter_model.safetensors but no adapter_config.json",
-                            dir.display()
-                        ),
-                        None,
-                    );
+        match adapter::locate(m, model, &root, None) {
+            Ok(found) => match super::hash_file(&found.weights) {
+                Ok((sha, size)) => {
+                    sink.found
+                        .extend(check_adapter(m, model, &found, (size, &sha)).0);
                 }
-                let file = dir.join("adapter_model.safetensors");
-                match super::hash_file(&file) {
-                    Ok((sha, size)) => check_adapter_facts(&mut sink, m, model, Some((size, &sha))),
-                    Err(e) => sink.at(
-                        Code::PackageMember,
-                        &model.pointer,
-                        node,
-                        e.to_string(),
-                        None,
-                    ),
-                }
-            }
-            Err(expert::PackageError::NoAdapter { tried, .. }) => sink.at(
-                Code::AdapterNotYet,
+                Err(e) => sink.at(
+                    Code::PackageMember,
+                    &model.pointer,
+                    node,
+                    e.to_string(),
+                    None,
+                ),
+            },
+            Err(e @ AdapterError::NotFound { .. }) => sink.at(
+                Code::NoAdapter,
                 &model.pointer,
                 node,
-                format!(
-                    "no adapter yet for `{}` (looked in {})",
-                    model.name,
-                    tried
-                        .iter()
-                        .map(|p| format!("`{}`", p.display()))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
+                e.to_string(),
                 Some(format!(
-                    "train it with `expert-cli train --model {}`; lookup order: {ADAPTER_LOOKUP}",
+                    "train it with `expert-cli train --model {0}`, or put it in `weights/{0}/` (docs/PACKAGING.md lists where `package` looks)",
                     model.slug
                 )),
             ),
@@ -391,4 +369,67 @@ pub fn inspect_folder(manifest_path: &Path) -> (Checked, Option<&'static str>) {
         checked.manifest = None;
     }
     (checked, schema)
+}
+
+/// What `validate DIR` and `package` both hold against the manifest for `model`'s adapter at
+/// `found`, whose weights file has `weights` = (size, SHA-256): `adapter_config.json` is there
+/// (`E0701`) and says what the manifest's adapter says (`E0704`, see [`adapter::compare`]), and
+/// the weights match the adapter's `size_bytes` and `sha256` (`E0702`). One function, so the
+/// two commands cannot disagree (SPEC §0).
+pub fn check_adapter(
+    m: &Manifest,
+    model: &crate::manifest::BaseModel,
+    found: &AdapterLocation,
+    weights: (u64, &str),
+) -> Diagnostics {
+    let mut sink = Sink::new(&m.source);
+    let node = m.root().pointer(&model.pointer).unwrap_or(m.root());
+    let config = found.config();
+    match super::member::optional_file(&config) {
+        Ok(Some(_)) => match adapter::read_config(&config) {
+            Ok(value) => {
+                for mismatch in adapter::compare(&value, &config, m, model) {
+                    let at = m.root().pointer(&mismatch.pointer).unwrap_or(node);
+                    sink.at(
+                        Code::AdapterMismatch,
+                        &mismatch.pointer,
+                        at,
+                        mismatch.message,
+                        Some(
+                            "use the adapter trained for this base model, or make the manifest say how it was trained"
+                                .to_owned(),
+                        ),
+                    );
+                }
+            }
+            Err(why) => sink.at(
+                Code::AdapterMismatch,
+                &model.pointer,
+                node,
+                why,
+                Some("train the adapter again, or restore the file peft wrote".to_owned()),
+            ),
+        },
+        Ok(None) => sink.at(
+            Code::PackageMember,
+            &model.pointer,
+            node,
+            format!(
+                "`{}` has the adapter's weights but no {CONFIG_FILE}",
+                found.dir.display()
+            ),
+            Some("peft writes both files; copy the adapter's whole folder".to_owned()),
+        ),
+        Err(e) => sink.at(
+            Code::PackageMember,
+            &model.pointer,
+            node,
+            e.to_string(),
+            None,
+        ),
+    }
+    check_adapter_facts(&mut sink, m, model, Some(weights));
+    let mut diagnostics = Diagnostics(sink.found);
+    diagnostics.sort();
+    diagnostics
 }

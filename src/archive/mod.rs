@@ -1,38 +1,45 @@
 //! The `.expert` package format: a deterministic, streaming writer and a hardened, streaming
-//! reader (SPEC §5, §6).
+//! reader (SPEC §5, §6), and the `package` operation on top of them.
 //!
 //! A package is one gzip member holding a tar stream of regular files: `manifest.json` first,
 //! then the other members in byte order of their names. The layout, header fields, determinism
 //! rules, per-member compression and reader limits are specified in `docs/ARCHIVE_FORMAT.md`.
 //!
-//! - [`plan`](Member), [`sort_members`], [`write_members`]: the planned member list and writing it.
+//! - [`package()`](package::package): the operation behind `expert-cli package`; [`adapter`]:
+//!   where a base model's adapter is and whether it matches the manifest.
+//! - [`Member`], [`sort_members`]: the planned member list; [`write_members`]: writing it.
+//!   Dependencies go one way: `pack` → `write` → `member`.
 //! - [`ArchiveWriter`]: the low-level incremental writer.
 //! - [`visit`]: the reader, streaming each member to a callback; [`scan`] on top of it, keeping
 //!   chosen members in memory. Both bounded by [`Limits`].
-//! - [`AtomicFile`], [`check_output_free`]: temp file, fsync, rename; no clobbering without force.
-//! - [`expert`]: what goes into a package for one base model (used by `package`).
+//! - [`AtomicFile`], [`write_atomically`], [`check_output_free`]: temp file, interrupt guard,
+//!   fsync, rename; no clobbering without force.
 //! - [`sidecar_path`], [`write_sidecar`]: the `sha256sum`-format sidecar.
 //!
 //! This module owns the `tar`, `flate2` and `zlib-rs` dependencies: no other module uses them.
 //! Like the rest of the library it never prints, exits or reads the environment; the caller
-//! passes `SOURCE_DATE_EPOCH` in through [`WriteOptions::mtime`].
+//! passes `SOURCE_DATE_EPOCH` in through [`WriteOptions::mtime`] and
+//! [`PackageOptions::created_at`].
 
+pub mod adapter;
 mod atomic;
-pub mod expert;
 mod gzip;
 pub mod inspect;
+mod member;
 mod name;
-mod plan;
+mod pack;
+pub mod package;
 mod read;
 mod sidecar;
 mod write;
 
-pub use atomic::{check_output_free, AtomicError, AtomicFile};
-pub use name::{check_member_name, NameProblem, MAX_NAME_LEN};
-pub use plan::{
-    hash_file, sort_members, write_members, ContentKind, Member, PlanError, Source, WriteSummary,
-    WrittenMember, MANIFEST_NAME,
+pub use atomic::{check_output_free, remove_temp_files, write_atomically, AtomicError, AtomicFile};
+pub use member::{
+    hash_file, sort_members, ContentKind, Member, MemberError, Source, MANIFEST_NAME,
 };
+pub use name::{check_member_name, NameProblem, MAX_NAME_LEN};
+pub use pack::{write_members, WriteMembersError, WriteSummary, WrittenMember};
+pub use package::{package, PackageError, PackageEvents, PackageOptions, PackageReport};
 pub use read::{
     open_package, scan, visit, Limits, MemberHead, MemberInfo, ReadError, Scanned, VisitError,
 };

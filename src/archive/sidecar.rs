@@ -17,7 +17,6 @@ use super::atomic::{AtomicError, AtomicFile};
 
 /// Why the sidecar could not be written.
 #[derive(Debug, Error)]
-#[non_exhaustive]
 pub enum SidecarError {
     /// The digest is not 64 hex digits.
     #[error("`{digest}` is not a SHA-256 digest (64 hex digits)")]

@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use super::gzip::{GzError, Mode, SegmentedGzip};
+use super::member::ContentKind;
 use super::name::{check_member_name, NameProblem};
-use super::plan::ContentKind;
 
 /// The default member mtime: 1980-01-01T00:00:00Z.
 ///

@@ -26,8 +26,7 @@ pub fn run(args: ManArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
     if !args.force {
         for (name, _) in &pages {
             let path = dir.join(name);
-            expert_cli::archive::check_output_free(&path, false)
-                .map_err(super::package::atomic_error)?;
+            expert_cli::archive::check_output_free(&path, false)?;
         }
     }
     for (name, bytes) in &pages {

@@ -16,7 +16,6 @@ use crate::cli::{Cli, Command, Format};
 use crate::error::CliError;
 use crate::exit::ExitStatus;
 use crate::render::Ui;
-use expert_cli::archive::AtomicFile;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli, ui: &Ui) -> Result<ExitStatus, CliError> {
@@ -39,33 +38,6 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<ExitStatus, CliError> {
         Command::Train(args) => train::run(args, ui),
         Command::Completions(args) => completions::run(args, ui),
         Command::Man(args) => man::run(args, ui),
-    }
-}
-
-/// Prints a manifest's warnings on stderr (commands other than `validate` keep going).
-fn print_warnings(
-    ui: &Ui,
-    path: &std::path::Path,
-    diagnostics: &expert_cli::manifest::Diagnostics,
-) {
-    if ui.quiet {
-        return;
-    }
-    for d in &diagnostics.0 {
-        if d.severity == expert_cli::manifest::Severity::Warning {
-            eprint!(
-                "{}",
-                crate::render::diagnostics::text_line(ui, &path.display().to_string(), d)
-            );
-        }
-    }
-}
-
-/// The folder a manifest lives in: the expert folder its paths are relative to.
-fn folder_of(manifest: &std::path::Path) -> std::path::PathBuf {
-    match manifest.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => std::path::PathBuf::from("."),
     }
 }
 
@@ -97,28 +69,12 @@ fn signing_time() -> Result<u64, CliError> {
     }
 }
 
-/// Writes `target` through one temporary file beside it ([`AtomicFile`]) that Ctrl-C removes:
-/// `write` fills it; it is renamed into place only when `write` succeeds, and removed
-/// otherwise. An existing `target` is kept unless `force`.
-fn write_guarded<T>(
-    target: &std::path::Path,
-    force: bool,
-    write: impl FnOnce(&mut AtomicFile) -> Result<T, CliError>,
-) -> Result<T, CliError> {
-    let mut file = AtomicFile::create(target, force).map_err(package::atomic_error)?;
-    crate::interrupt::guard(file.temp_path());
-    let temp = file.temp_path().to_owned();
-    let result = write(&mut file)
-        .and_then(|value| file.commit().map(|()| value).map_err(package::atomic_error));
-    crate::interrupt::forget(&temp);
-    result
-}
-
-/// Writes a small file (a migrated manifest) with [`write_guarded`]: nothing half-written, and
-/// an existing file is kept unless `force`.
+/// Writes a small file (a migrated manifest, a man page, a training plan) through the one
+/// guarded-commit helper, [`expert_cli::archive::write_atomically`]: nothing half-written, not
+/// even on Ctrl-C, and an existing file is kept unless `force`.
 fn write_atomically(path: &std::path::Path, bytes: &[u8], force: bool) -> Result<(), CliError> {
     use std::io::Write;
-    write_guarded(path, force, |file| {
+    expert_cli::archive::write_atomically(path, force, 0o644, |file| {
         file.write_all(bytes)
             .map_err(|e| CliError::io("write", path, &e))
     })

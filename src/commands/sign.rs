@@ -16,7 +16,7 @@ pub fn run(args: SignArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
         .and_then(|f| f.metadata())
         .map_err(|e| CliError::io("read", path, &e))?
         .len();
-    super::package::check_sidecar_name(path)?;
+    archive::check_sidecar_name(path)?;
     let opts = SignOptions {
         publisher: args.publisher,
         created_at: super::signing_time()?,
@@ -27,11 +27,11 @@ pub fn run(args: SignArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
         limits: Limits::default(),
     };
     let mut bar = Bar::new(ui.stderr_is_terminal() && size > 8 << 20);
-    let report = super::write_guarded(path, true, |file| {
+    let report = expert_cli::archive::write_atomically(path, true, 0o644, |file| {
         let report = signing::sign_package(path, file, &key, &opts, &mut bar)?;
         // The old sidecar describes the old bytes: gone before the new file appears.
         let _ = std::fs::remove_file(archive::sidecar_path(path));
-        Ok(report)
+        Ok::<_, CliError>(report)
     })?;
     archive::write_sidecar(path, &report.sha256).map_err(|e| {
         CliError::new(
@@ -41,7 +41,7 @@ pub fn run(args: SignArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
     })?;
     // SEAM (#12.7, `sign --minisig`): the package is final here. Write `PACKAGE.minisig`
     // (minisign's prehashed format, trusted comment `report.trusted_comment()`) with the same
-    // `key` through `super::write_guarded(&minisig_path, true, …)`.
+    // `key` through `expert_cli::archive::write_atomically(&minisig_path, true, 0o644, …)`.
     render::sign::report(ui, &report);
     Ok(ExitStatus::Success)
 }

@@ -87,7 +87,8 @@ codes! {
     PackageDigest = "E0702", Error, "a member's size or SHA-256 differs from what the manifest says";
     PackageIntegrity = "E0703", Error, "the packaged manifest's `integrity` does not match the members";
     NoIntegrity = "W0701", Warning, "the packaged manifest has no `integrity` section";
-    AdapterNotYet = "N0701", Note, "an expert folder has no adapter for a base model yet";
+    AdapterMismatch = "E0704", Error, "`adapter_config.json` contradicts the manifest's adapter, or is not a PEFT config";
+    NoAdapter = "W0702", Warning, "an expert folder has no adapter for a base model";
 }
 
 impl fmt::Display for Code {

@@ -2,6 +2,7 @@
 //! under `NO_COLOR`. A closed stdout (`| head`) ends the run quietly.
 
 pub mod diagnostics;
+pub mod package;
 pub mod progress;
 pub mod sign;
 pub mod verify;

@@ -427,7 +427,7 @@ fn missing_adapter_names_every_place_tried() {
     )
     .unwrap();
     cmd().current_dir(d.path()).arg("package").assert().code(1).stderr(predicate::str::contains(
-        "no adapter_model.safetensors found for base model `Qwen/Qwen3-0.6B`; tried: `./weights/qwen306b`, `./qwen306b`, `.`",
+        "no adapter for base model `Qwen/Qwen3-0.6B`: tried `./weights/qwen306b/adapter_model.safetensors`, `./qwen306b/adapter_model.safetensors`, `./adapter_model.safetensors`",
     ));
     assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
 }
@@ -441,7 +441,11 @@ fn weights_flag_and_adapter_path_and_named_files() {
     let w = d.path().join("out/final");
     std::fs::create_dir_all(&w).unwrap();
     std::fs::write(w.join("adapter_model.safetensors"), weight_bytes(1000, 1)).unwrap();
-    std::fs::write(w.join("adapter_config.json"), "{}").unwrap();
+    std::fs::write(
+        w.join("adapter_config.json"),
+        adapter_config_for(&text, "qwen306b"),
+    )
+    .unwrap();
     cmd()
         .current_dir(d.path())
         .args(["package", "--list-contents"])
@@ -462,7 +466,11 @@ fn weights_flag_and_adapter_path_and_named_files() {
     let other = d.path().join("elsewhere");
     std::fs::create_dir(&other).unwrap();
     std::fs::write(other.join("adapter_model.safetensors"), "W").unwrap();
-    std::fs::write(other.join("adapter_config.json"), "{}").unwrap();
+    std::fs::write(
+        other.join("adapter_config.json"),
+        adapter_config_for(&text, "qwen306b"),
+    )
+    .unwrap();
     cmd()
         .current_dir(d.path())
         .args(["package", "--weights", "elsewhere", "--output", "q.expert"])

@@ -88,8 +88,65 @@ pub fn weight_bytes(n: usize, seed: u8) -> Vec<u8> {
         .collect()
 }
 
+/// The `adapter_config.json` peft would write for the adapter the manifest lists for the base
+/// model with `slug` (the first such model; a plain LoRA config when there is none), so that it
+/// matches the manifest as `package` and `validate` require.
+pub fn adapter_config_for(manifest: &str, slug: &str) -> String {
+    use serde_json::{json, Value};
+    let m: Value =
+        serde_json::from_str(manifest.trim_start_matches('\u{feff}')).unwrap_or(Value::Null);
+    let models: Vec<(Value, Value)> = match m.get("base_models").and_then(Value::as_array) {
+        Some(models) => models
+            .iter()
+            .map(|b| (b["name"].clone(), b["adapters"][0].clone()))
+            .collect(),
+        None => vec![(m["base_model"]["name"].clone(), m["adapters"][0].clone())],
+    };
+    let found = models
+        .into_iter()
+        .find(|(name, _)| name.as_str().map(expert_cli::names::slug).as_deref() == Some(slug));
+    let Some((name, adapter)) = found else {
+        return "{\"peft_type\": \"LORA\", \"r\": 8, \"lora_alpha\": 8}\n".to_owned();
+    };
+    let kind = adapter["type"]
+        .as_str()
+        .unwrap_or("lora")
+        .to_ascii_lowercase();
+    let r = adapter.get("r").or_else(|| adapter.get("rank")).cloned();
+    let alpha = adapter.get("alpha").cloned();
+    let mut config = json!({
+        "base_model_name_or_path": name,
+        "target_modules": adapter["target_modules"],
+        "task_type": "CAUSAL_LM",
+    });
+    let c = config.as_object_mut().unwrap();
+    match kind.as_str() {
+        "ia3" => {
+            c.insert("peft_type".into(), json!("IA3"));
+        }
+        "lokr" => {
+            c.insert("peft_type".into(), json!("LOKR"));
+            c.insert("r".into(), r.unwrap_or(json!(8)));
+            c.insert("alpha".into(), alpha.unwrap_or(json!(8)));
+        }
+        "adalora" => {
+            c.insert("peft_type".into(), json!("ADALORA"));
+            c.insert("init_r".into(), r.unwrap_or(json!(12)));
+            c.insert("lora_alpha".into(), alpha.unwrap_or(json!(8)));
+        }
+        other => {
+            let dora = other == "dora" || adapter["use_dora"] == json!(true);
+            c.insert("peft_type".into(), json!("LORA"));
+            c.insert("r".into(), r.unwrap_or(json!(8)));
+            c.insert("lora_alpha".into(), alpha.unwrap_or(json!(8)));
+            c.insert("use_dora".into(), json!(dora));
+        }
+    }
+    serde_json::to_string_pretty(&config).unwrap() + "\n"
+}
+
 /// An expert folder: `manifest.json` with `manifest`, and for each slug an adapter in
-/// `weights/<slug>/`.
+/// `weights/<slug>/` whose `adapter_config.json` matches the manifest.
 pub fn make_expert(dir: &Path, manifest: &str, slugs: &[&str]) {
     std::fs::write(dir.join("manifest.json"), manifest).unwrap();
     for (i, slug) in slugs.iter().enumerate() {
@@ -102,7 +159,7 @@ pub fn make_expert(dir: &Path, manifest: &str, slugs: &[&str]) {
         .unwrap();
         std::fs::write(
             w.join("adapter_config.json"),
-            format!("{{\"peft_type\": \"LORA\", \"r\": {}}}\n", 8 * (i + 1)),
+            adapter_config_for(manifest, slug),
         )
         .unwrap();
         std::fs::write(

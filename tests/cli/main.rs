@@ -17,6 +17,7 @@ mod hostile;
 mod layering;
 mod manifest_rules;
 mod minisign;
+mod package_adapter;
 mod precommit;
 mod regressions;
 mod signing;

@@ -138,6 +138,41 @@ fn package_json() {
 }
 
 #[test]
+fn package_text() {
+    let d = tempfile::tempdir().unwrap();
+    tiny(d.path());
+    let m = ["--manifest", "expert/manifest.json"];
+    let mut args = vec!["package", "--list-contents"];
+    args.extend(m);
+    assert_snapshot(
+        "package-text-list-contents",
+        d.path(),
+        &run(d.path(), &args),
+    );
+    let mut args = vec!["package", "--output", "again.expert"];
+    args.extend(m);
+    assert_snapshot("package-text", d.path(), &run(d.path(), &args));
+    // An adapter that contradicts the manifest (#11): the diagnostics, then the refusal.
+    let config = d.path().join("expert/weights/qwen306b/adapter_config.json");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, text.replace("\"r\": 8", "\"r\": 16")).unwrap();
+    let mut args = vec!["package", "--output", "third.expert"];
+    args.extend(m);
+    assert_snapshot(
+        "package-text-adapter-mismatch",
+        d.path(),
+        &run(d.path(), &args),
+    );
+    let mut args = vec!["--format", "json", "package", "--output", "third.expert"];
+    args.extend(m);
+    assert_snapshot(
+        "package-json-adapter-mismatch",
+        d.path(),
+        &run(d.path(), &args),
+    );
+}
+
+#[test]
 fn verify_json_for_each_outcome() {
     let d = tempfile::tempdir().unwrap();
     let pkg = tiny(d.path());

@@ -1,27 +1,25 @@
-//! The package plan: the sorted list of [`Member`]s (name, source, size, digest, kind) that both
-//! `package --list-contents` shows and [`write_members`] writes, so a dry run cannot show
-//! something the real run would not write (the cargo `package` pattern, STYLE.md §1).
+//! Package members: the sorted list of [`Member`]s (name, source, size, digest, kind) that both
+//! `package --list-contents` shows and [`write_members`](super::write_members) writes, so a dry
+//! run cannot show something the real run would not write (the cargo `package` pattern,
+//! STYLE.md §1); and where their bytes may come from: regular files reached without following
+//! a symbolic link.
 //!
-//! Sources on disk are opened without following symlinks and must be regular files; their size
-//! and SHA-256 are checked again while writing, so a file that changes between planning and
-//! writing fails the run instead of silently disagreeing with the manifest's digests.
+//! This module depends on nothing else in `archive`: the writer ([`super::write`]) uses its
+//! [`ContentKind`], and [`super::pack`] writes its members; never the other way round.
 
 use std::fs::{self, File};
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use super::write::{ArchiveWriter, WriteError, WriteOptions};
-use crate::digest::{HashingReader, HashingWriter};
-use crate::progress::Progress;
+use crate::digest::HashingReader;
 
 /// The member that must come first in every package.
 pub const MANIFEST_NAME: &str = "manifest.json";
 
 /// How a member's bytes are compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum ContentKind {
     /// Tensor data (`.safetensors`, `.bin`, `.pt`, `.pth`, `.gguf`, `.ckpt`, `.npy`, `.onnx`):
     /// Huffman coding only, since LZ77 matching finds almost nothing in floats and costs most
@@ -94,7 +92,7 @@ impl Member {
     pub fn from_file(
         path: impl Into<String>,
         file: impl Into<PathBuf>,
-    ) -> Result<Member, PlanError> {
+    ) -> Result<Member, MemberError> {
         let path = path.into();
         let file = file.into();
         let (sha256, size) = hash_file(&file)?;
@@ -108,24 +106,32 @@ impl Member {
     }
 }
 
-/// Why planning or writing members failed.
+/// Why a member's source cannot be used.
 #[derive(Debug, Error)]
-#[non_exhaustive]
-pub enum PlanError {
-    /// The source path is a symlink; packages hold regular files only.
-    #[error("`{path}` is a symbolic link; only regular files can be packaged")]
+pub enum MemberError {
+    /// The source path is a symlink, or a folder on the way to it is; packages hold regular
+    /// files only.
+    #[error("`{}` is a symbolic link; packages hold regular files only", path.display())]
     Symlink {
-        /// The source path.
+        /// The link.
         path: PathBuf,
     },
     /// The source path is a directory, device, FIFO or socket.
-    #[error("`{path}` is not a regular file")]
+    #[error("`{}` is not a regular file", path.display())]
     NotRegularFile {
         /// The source path.
         path: PathBuf,
     },
+    /// A relative path that would leave its folder (`..`, absolute).
+    #[error("`{rel}` leaves the folder `{}`", base.display())]
+    Outside {
+        /// The folder it is relative to.
+        base: PathBuf,
+        /// The relative path as written.
+        rel: String,
+    },
     /// Opening or reading the source failed.
-    #[error("cannot read `{path}`: {source}")]
+    #[error("cannot read `{}`: {source}", path.display())]
     Read {
         /// The source path.
         path: PathBuf,
@@ -133,7 +139,7 @@ pub enum PlanError {
         source: io::Error,
     },
     /// The source's size or digest differs from the plan.
-    #[error("`{path}` changed while packaging (planned {planned_size} bytes, sha256 {planned_sha256}; now {size} bytes, sha256 {sha256})")]
+    #[error("`{}` changed while packaging (planned {planned_size} bytes, sha256 {planned_sha256}; now {size} bytes, sha256 {sha256})", path.display())]
     Changed {
         /// The source path.
         path: PathBuf,
@@ -146,54 +152,23 @@ pub enum PlanError {
         /// Digest found while writing (empty when the size alone already differed).
         sha256: String,
     },
-    /// An in-memory member's size or digest field does not describe its bytes.
-    #[error("planned member `{path}` has a size or digest that does not match its bytes")]
-    Inconsistent {
-        /// The member name.
-        path: String,
-    },
-    /// The archive writer failed.
-    #[error(transparent)]
-    Write(#[from] WriteError),
-}
-
-/// One written member, as recorded in [`WriteSummary`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WrittenMember {
-    /// Name inside the archive.
-    pub path: String,
-    /// Size in bytes.
-    pub size: u64,
-    /// SHA-256 (lower-case hex).
-    pub sha256: String,
-}
-
-/// What [`write_members`] wrote.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WriteSummary {
-    /// SHA-256 (lower-case hex) of the whole `.expert` file.
-    pub sha256: String,
-    /// Size in bytes of the whole `.expert` file.
-    pub size: u64,
-    /// The members, in archive order.
-    pub members: Vec<WrittenMember>,
 }
 
 /// Opens `path` for reading if, and only if, it is a regular file reached without following a
 /// symlink. The handle is checked to be the same file that `lstat` saw.
-fn open_regular(path: &Path) -> Result<(File, fs::Metadata), PlanError> {
-    let read_err = |source| PlanError::Read {
+pub(super) fn open_regular(path: &Path) -> Result<(File, fs::Metadata), MemberError> {
+    let read_err = |source| MemberError::Read {
         path: path.to_owned(),
         source,
     };
     let meta = fs::symlink_metadata(path).map_err(read_err)?;
     if meta.file_type().is_symlink() {
-        return Err(PlanError::Symlink {
+        return Err(MemberError::Symlink {
             path: path.to_owned(),
         });
     }
     if !meta.is_file() {
-        return Err(PlanError::NotRegularFile {
+        return Err(MemberError::NotRegularFile {
             path: path.to_owned(),
         });
     }
@@ -208,18 +183,18 @@ fn open_regular(path: &Path) -> Result<(File, fs::Metadata), PlanError> {
     let file = options.open(path).map_err(|source| {
         #[cfg(unix)]
         if source.raw_os_error() == Some(libc::ELOOP) {
-            return PlanError::Symlink {
+            return MemberError::Symlink {
                 path: path.to_owned(),
             };
         }
-        PlanError::Read {
+        MemberError::Read {
             path: path.to_owned(),
             source,
         }
     })?;
     let opened = file.metadata().map_err(read_err)?;
     if !opened.is_file() {
-        return Err(PlanError::NotRegularFile {
+        return Err(MemberError::NotRegularFile {
             path: path.to_owned(),
         });
     }
@@ -227,7 +202,7 @@ fn open_regular(path: &Path) -> Result<(File, fs::Metadata), PlanError> {
     {
         use std::os::unix::fs::MetadataExt;
         if (opened.dev(), opened.ino()) != (meta.dev(), meta.ino()) {
-            return Err(PlanError::Changed {
+            return Err(MemberError::Changed {
                 path: path.to_owned(),
                 planned_size: meta.len(),
                 planned_sha256: String::new(),
@@ -243,8 +218,8 @@ fn open_regular(path: &Path) -> Result<(File, fs::Metadata), PlanError> {
 ///
 /// # Errors
 ///
-/// [`PlanError::Symlink`], [`PlanError::NotRegularFile`] or [`PlanError::Read`].
-pub fn hash_file(path: &Path) -> Result<(String, u64), PlanError> {
+/// [`MemberError::Symlink`], [`MemberError::NotRegularFile`] or [`MemberError::Read`].
+pub fn hash_file(path: &Path) -> Result<(String, u64), MemberError> {
     let (file, _) = open_regular(path)?;
     let mut reader = HashingReader::new(file);
     let mut buf = vec![0u8; 256 * 1024];
@@ -254,7 +229,7 @@ pub fn hash_file(path: &Path) -> Result<(String, u64), PlanError> {
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(source) => {
-                return Err(PlanError::Read {
+                return Err(MemberError::Read {
                     path: path.to_owned(),
                     source,
                 })
@@ -272,102 +247,77 @@ pub fn sort_members(members: &mut [Member]) {
     });
 }
 
-/// Reports bytes read to a [`Progress`].
-struct ProgressReader<'a, R> {
-    inner: R,
-    progress: &'a mut dyn Progress,
-}
-
-impl<R: Read> Read for ProgressReader<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.progress.advance(n as u64);
-        Ok(n)
-    }
-}
-
-/// Writes `members`, in the given order, as a `.expert` archive to `out` and returns what was
-/// written. Call [`sort_members`] first. Progress is reported in member bytes under the label
-/// `"packaging"`.
+/// `base/rel` for a `/`-separated relative path, refusing `..`, an absolute path, and any
+/// component that exists as a symbolic link. Components that do not exist are fine: the
+/// caller finds out whether the whole path exists.
 ///
 /// # Errors
 ///
-/// [`PlanError::Changed`] when a file's size or digest differs from the plan (the archive is
-/// then incomplete and must be discarded, which [`AtomicFile`](super::AtomicFile) does on drop);
-/// open and read errors; [`PlanError::Write`] for the writer's errors.
-pub fn write_members<W: Write>(
-    members: &[Member],
-    out: W,
-    opts: &WriteOptions,
-    progress: &mut dyn Progress,
-) -> Result<WriteSummary, PlanError> {
-    let total = members.iter().map(|m| m.size).sum();
-    progress.start("packaging", total);
-    let mut writer = ArchiveWriter::new(HashingWriter::new(out), opts.clone())?;
-    let mut written = Vec::with_capacity(members.len());
-    for member in members {
-        let sha256 = match &member.source {
-            Source::Bytes(bytes) => {
-                if bytes.len() as u64 != member.size {
-                    return Err(PlanError::Inconsistent {
-                        path: member.path.clone(),
-                    });
-                }
-                let mut reader = ProgressReader {
-                    inner: &bytes[..],
-                    progress: &mut *progress,
-                };
-                let sha256 = writer.append(&member.path, member.size, &mut reader, member.kind)?;
-                if sha256 != member.sha256.to_ascii_lowercase() {
-                    return Err(PlanError::Inconsistent {
-                        path: member.path.clone(),
-                    });
-                }
-                sha256
-            }
-            Source::File(path) => {
-                let (file, meta) = open_regular(path)?;
-                let changed = |size, sha256| PlanError::Changed {
-                    path: path.clone(),
-                    planned_size: member.size,
-                    planned_sha256: member.sha256.clone(),
-                    size,
-                    sha256,
-                };
-                if meta.len() != member.size {
-                    return Err(changed(meta.len(), String::new()));
-                }
-                let mut reader = ProgressReader {
-                    inner: file,
-                    progress: &mut *progress,
-                };
-                let sha256 =
-                    match writer.append(&member.path, member.size, &mut reader, member.kind) {
-                        Ok(sha256) => sha256,
-                        Err(WriteError::SizeMismatch { actual, .. }) => {
-                            return Err(changed(actual, String::new()))
-                        }
-                        Err(e) => return Err(e.into()),
-                    };
-                if sha256 != member.sha256.to_ascii_lowercase() {
-                    return Err(changed(member.size, sha256));
-                }
-                sha256
-            }
-        };
-        written.push(WrittenMember {
-            path: member.path.clone(),
-            size: member.size,
-            sha256,
-        });
+/// [`MemberError::Outside`] or [`MemberError::Symlink`].
+pub fn safe_join(base: &Path, rel: &str) -> Result<PathBuf, MemberError> {
+    let outside = || MemberError::Outside {
+        base: base.to_owned(),
+        rel: rel.to_owned(),
+    };
+    if rel.starts_with('/') || rel.starts_with('\\') || rel.as_bytes().get(1) == Some(&b':') {
+        return Err(outside());
     }
-    let (_, sha256, size) = writer.finish()?.finish();
-    progress.finish();
-    Ok(WriteSummary {
-        sha256,
-        size,
-        members: written,
-    })
+    let mut path = base.to_owned();
+    for part in rel.split('/').filter(|p| !p.is_empty() && *p != ".") {
+        if part == ".." {
+            return Err(outside());
+        }
+        path.push(part);
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(MemberError::Symlink { path });
+        }
+    }
+    Ok(path)
+}
+
+/// `Some(path)` when `path` is a regular file, `None` when nothing (or a folder) is there.
+///
+/// # Errors
+///
+/// [`MemberError::Symlink`] for a link, [`MemberError::NotRegularFile`] for a device, FIFO or
+/// socket, [`MemberError::Read`] when it cannot be looked at.
+pub fn optional_file(path: &Path) -> Result<Option<PathBuf>, MemberError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => Err(MemberError::Symlink {
+            path: path.to_owned(),
+        }),
+        Ok(m) if m.is_file() => Ok(Some(path.to_owned())),
+        Ok(m) if m.is_dir() => Ok(None),
+        Ok(_) => Err(MemberError::NotRegularFile {
+            path: path.to_owned(),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(MemberError::Read {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
+/// Checks that `path` is a regular file (not a link).
+///
+/// # Errors
+///
+/// As [`optional_file`], and [`MemberError::Read`] with `NotFound` when nothing is there.
+pub fn regular_file(path: &Path) -> Result<(), MemberError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => Err(MemberError::Symlink {
+            path: path.to_owned(),
+        }),
+        Ok(m) if m.is_file() => Ok(()),
+        Ok(_) => Err(MemberError::NotRegularFile {
+            path: path.to_owned(),
+        }),
+        Err(source) => Err(MemberError::Read {
+            path: path.to_owned(),
+            source,
+        }),
+    }
 }
 
 #[cfg(test)]
@@ -417,42 +367,34 @@ mod tests {
         fs::write(&target, b"x").unwrap();
         let link = dir.path().join("l");
         std::os::unix::fs::symlink(&target, &link).unwrap();
-        assert!(matches!(hash_file(&link), Err(PlanError::Symlink { .. })));
+        assert!(matches!(hash_file(&link), Err(MemberError::Symlink { .. })));
         assert!(matches!(
             hash_file(dir.path()),
-            Err(PlanError::NotRegularFile { .. })
+            Err(MemberError::NotRegularFile { .. })
         ));
         assert_eq!(hash_file(&target).unwrap().1, 1);
+        assert!(matches!(
+            safe_join(dir.path(), "l/x"),
+            Err(MemberError::Symlink { .. })
+        ));
+        assert!(matches!(
+            optional_file(&link),
+            Err(MemberError::Symlink { .. })
+        ));
     }
 
     #[test]
-    fn detects_a_file_changed_after_planning() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("adapter_model.safetensors");
-        fs::write(&file, b"0123456789").unwrap();
-        let member = Member::from_file("adapter_model.safetensors", &file).unwrap();
-        fs::write(&file, b"0123456780").unwrap(); // same size, other bytes
-        let opts = WriteOptions {
-            threads: 1,
-            ..WriteOptions::default()
-        };
-        let err = write_members(
-            std::slice::from_ref(&member),
-            io::sink(),
-            &opts,
-            &mut crate::progress::NoProgress,
-        )
-        .unwrap_err();
-        assert!(matches!(err, PlanError::Changed { .. }), "{err}");
-        assert!(err.to_string().contains("changed while packaging"));
-        fs::write(&file, b"01234").unwrap(); // other size
-        let err = write_members(
-            &[member],
-            io::sink(),
-            &opts,
-            &mut crate::progress::NoProgress,
-        )
-        .unwrap_err();
-        assert!(matches!(err, PlanError::Changed { size: 5, .. }), "{err}");
+    fn safe_join_stays_inside() {
+        let base = Path::new("/e");
+        assert_eq!(
+            safe_join(base, "./weights//a").unwrap(),
+            Path::new("/e/weights/a")
+        );
+        for bad in ["../x", "a/../../x", "/etc", "C:/x"] {
+            assert!(
+                matches!(safe_join(base, bad), Err(MemberError::Outside { .. })),
+                "{bad}"
+            );
+        }
     }
 }
