@@ -8,7 +8,7 @@ use crate::exit::ExitStatus;
 use crate::render::{progress::Bar, Ui};
 use expert_cli::archive::expert::{self, PackageError, PackageOptions};
 use expert_cli::archive::{self, AtomicError, AtomicFile, PlanError, WriteOptions};
-use expert_cli::manifest::{self, select::SelectError, Manifest};
+use expert_cli::manifest;
 use expert_cli::names;
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -17,7 +17,7 @@ pub fn run(args: PackageArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
     let (manifest, warnings) = manifest::load(&args.manifest)?;
     super::print_warnings(ui, &args.manifest, &warnings);
     let model = manifest::select::select(&manifest, args.model.as_deref())
-        .map_err(|e| select_error(&args.manifest, &manifest, e))?;
+        .map_err(|e| crate::error::select_error(&args.manifest, &manifest.base_models, e))?;
     let root = super::folder_of(&args.manifest);
     let created_at = super::source_date_epoch()?;
     let output = args.output.clone().unwrap_or_else(|| {
@@ -146,51 +146,6 @@ fn human(bytes: u64) -> String {
         format!("{bytes} B")
     } else {
         format!("{v:.1} {}", UNITS[u])
-    }
-}
-
-fn model_list(manifest: &Manifest) -> String {
-    manifest
-        .base_models
-        .iter()
-        .map(|m| format!("{} ({})", m.slug, m.name))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The error for a failed `--model` selection (shared with `train`).
-pub fn select_error(path: &Path, manifest: &Manifest, e: SelectError) -> CliError {
-    let hint = format!("pass --model with one of: {}", model_list(manifest));
-    match e {
-        SelectError::NeedModel { choices } => CliError::new(
-            ExitStatus::Usage,
-            format!(
-                "`{}` lists {} base models and no --model was given",
-                path.display(),
-                choices.len()
-            ),
-        )
-        .hint(hint),
-        SelectError::NotFound { wanted, .. } => CliError::new(
-            ExitStatus::Usage,
-            format!(
-                "no base model of `{}` matches --model `{wanted}`",
-                path.display()
-            ),
-        )
-        .hint(hint),
-        SelectError::Ambiguous {
-            wanted, matches, ..
-        } => CliError::new(
-            ExitStatus::Usage,
-            format!(
-                "--model `{wanted}` matches {} base models: {}",
-                matches.len(),
-                matches.join(", ")
-            ),
-        )
-        .hint("pass the full name of one of them"),
-        other => CliError::new(ExitStatus::Usage, other.to_string()).hint(hint),
     }
 }
 

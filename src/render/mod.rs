@@ -3,6 +3,7 @@
 
 pub mod diagnostics;
 pub mod progress;
+pub mod train;
 
 use crate::cli::{ColorChoice, Format, GlobalArgs};
 use std::io::{IsTerminal, Write};

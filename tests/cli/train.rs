@@ -101,7 +101,10 @@ fn a_missing_model_choice_lists_the_models() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "hint: pass --model with one of: Qwen/Qwen3-0.6B, Qwen/Qwen3-1.7B",
+            "lists 2 base models and no --model was given",
+        ))
+        .stderr(predicate::str::contains(
+            "hint: pass --model with one of: qwen306b (Qwen/Qwen3-0.6B), qwen317b (Qwen/Qwen3-1.7B)",
         ));
 }
 
