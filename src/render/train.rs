@@ -310,6 +310,7 @@ pub fn finished(ui: &Ui, report: &TrainReport) -> ExitStatus {
         let resume = d
             .checkpoint
             .as_ref()
+            .filter(|_| report.finish == Finish::Interrupted)
             .map(|c| format!("; resume with --resume {c}"))
             .unwrap_or_default();
         format!("{} steps in {:.1} s{loss}{resume}", d.step, d.seconds)

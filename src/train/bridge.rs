@@ -120,7 +120,10 @@ fn call(
     let mut missing = Vec::new();
     for name in NEEDED {
         if let Err(e) = py.import(*name) {
-            let message = e.value(py).str().map(|s| s.to_string()).unwrap_or_default();
+            let message = e
+                .value(py)
+                .str()
+                .map_or_else(|_| "the import failed".to_owned(), |s| s.to_string());
             missing.push(format!("{name} ({message})"));
         }
     }
@@ -212,7 +215,7 @@ fn python_error(py: Python<'_>, e: PyErr) -> TrainError {
             let tail: Vec<&str> = all.lines().rev().take(12).collect();
             tail.into_iter().rev().collect::<Vec<_>>().join("\n")
         })
-        .unwrap_or_default();
+        .unwrap_or_else(|_| "(no traceback: it could not be formatted)".to_owned());
     TrainError::Python {
         kind,
         message,
