@@ -7,7 +7,7 @@ use super::{Style, Ui};
 use crate::cli::Format;
 use crate::exit::ExitStatus;
 use expert_cli::train::dataset::Scan;
-use expert_cli::train::decide::Status;
+use expert_cli::train::decide::{Decision, Status};
 use expert_cli::train::templates::Rendered;
 use expert_cli::train::{
     DryRun, Emitted, Event, Finish, Observer, ScanSummary, TrainError, TrainReport, TrainingPlan,
@@ -265,7 +265,9 @@ pub fn planned(ui: &Ui, plan: &TrainingPlan) {
     for w in &plan.warnings {
         ui.warn(w);
     }
-    for d in plan.decisions.iter().filter(|d| d.status == Status::Mapped) {
+    // every mapping that changes what is trained (the loss report interval does not)
+    let changes = |d: &&Decision| d.status == Status::Mapped && d.setting != "logging";
+    for d in plan.decisions.iter().filter(changes) {
         ui.warn(&format!(
             "{} {} is used as {}: {}",
             d.setting,

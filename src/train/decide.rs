@@ -356,7 +356,10 @@ pub fn decide(a: &Asked<'_>) -> Result<Decided, TrainError> {
     decisions.push(decision(
         "logging",
         Some("logging_steps"),
-        a.logging_steps.map(|n| format!("every {n} steps")),
+        a.logging_steps.map(|n| match n {
+            1 => "every step".to_owned(),
+            n => format!("every {n} steps"),
+        }),
         every,
         Some(format!(
             "loss, learning rate and throughput from step 1 and at the last step, at most {MAX_LOSS_EVENTS} times per run"

@@ -512,7 +512,7 @@ pub fn train(
     let plan = absolute_paths(plan);
     observer.event(&Event::Status {
         message: format!(
-            "training on {} examples into {}",
+            "rendered {} examples into {}",
             prepared.train.examples,
             out.display()
         ),
