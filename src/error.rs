@@ -325,7 +325,10 @@ impl From<TrustError> for CliError {
     }
 }
 
-/// The error for a failed `--model` selection, listing the choices as `slug (name)`.
+// ---- base-model selection (`--model`), the same words for every command ----
+
+/// The error for a failed `--model` selection: `package` and `train` say the same thing,
+/// listing the choices as `slug (name)`.
 pub fn select_error(
     manifest: &std::path::Path,
     e: expert_cli::manifest::select::SelectError,
@@ -368,6 +371,82 @@ pub fn select_error(
             ),
         )
         .hint("pass the full name of one of them"),
-        other => CliError::new(ExitStatus::Usage, other.to_string()).hint(hint),
+    }
+}
+
+// ---- train ----
+
+impl From<expert_cli::train::TrainError> for CliError {
+    fn from(e: expert_cli::train::TrainError) -> Self {
+        use expert_cli::train::{dataset::DatasetError, TrainError};
+        let message = e.to_string();
+        match e {
+            TrainError::Select {
+                manifest, source, ..
+            } => select_error(&manifest, source),
+            TrainError::NoDataset { .. } => CliError::new(ExitStatus::Usage, message)
+                .hint("set training.dataset.path in the manifest or pass --dataset FILE"),
+            TrainError::Unsupported { hint, .. } => {
+                CliError::new(ExitStatus::Invalid, message).hint(hint)
+            }
+            TrainError::Missing { what, .. } => {
+                CliError::new(ExitStatus::Usage, message).hint(if what == "the dataset" {
+                    "check training.dataset.path (relative to the manifest's folder) or pass --dataset"
+                } else {
+                    "check the path"
+                })
+            }
+            TrainError::Dataset(DatasetError::Io { path, source }) => {
+                CliError::io("read", &path, &source)
+            }
+            TrainError::Dataset(DatasetError::Sink(source)) => CliError::new(
+                ExitStatus::Io,
+                format!("cannot write the rendered dataset: {}", io_reason(&source)),
+            ),
+            TrainError::Dataset(_) => CliError::new(ExitStatus::Invalid, message).hint(
+                "name the columns in training.dataset.field_mapping (instruction, input, response, system, text or messages)",
+            ),
+            TrainError::BadLines { .. } => CliError::new(ExitStatus::Invalid, message)
+                .hint("fix or remove them; `expert-cli train --dry-run` lists every one"),
+            TrainError::Empty { .. } => CliError::new(ExitStatus::Invalid, message)
+                .hint("add rows, or check the field mapping with --dry-run"),
+            TrainError::Write { path, source } => CliError::io("write", &path, &source),
+            TrainError::PythonEnv { searched, .. } => {
+                let where_ = if searched.is_empty() {
+                    "no virtual environment was found (no --python-env, $VIRTUAL_ENV or ./.venv)"
+                        .to_owned()
+                } else {
+                    format!(
+                        "looked in {}",
+                        searched
+                            .iter()
+                            .map(|p| format!("`{}`", p.display()))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                };
+                CliError::new(ExitStatus::Train, message).hint(format!(
+                    "{where_}; create one with scripts/python-env.sh, or pass --python-env DIR"
+                ))
+            }
+            TrainError::Python {
+                kind,
+                message: m,
+                hint,
+                ..
+            } => {
+                let text = if kind == "TrainerError" {
+                    format!("training failed: {m}")
+                } else {
+                    format!("training failed: {kind}: {m}")
+                };
+                CliError::new(ExitStatus::Train, text).hint(hint.unwrap_or_else(|| {
+                    "run again with --verbose to see the Python traceback".into()
+                }))
+            }
+            TrainError::NoPython => CliError::new(ExitStatus::Train, message).hint(
+                "use --dry-run, or --emit-plan and `python -m expert_trainer PLAN`, or build with default features",
+            ),
+        }
     }
 }

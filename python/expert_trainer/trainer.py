@@ -1,6 +1,6 @@
 """The expert-cli LoRA trainer: runs a training plan built by `expert-cli train`.
 
-The plan (JSON, layout version 2, written by src/train/plan.rs) names the base model, the adapter,
+The plan (JSON, layout version `PLAN_VERSION`, written by src/train/plan.rs) names the base model, the adapter,
 every hyperparameter and the *rendered* examples: each example is one text (the conversation as the
 model's chat template renders it, produced by expert-cli's template registry, so this package has no
 prompt templates of its own) with its trained character ranges. Before training it renders the
@@ -11,7 +11,13 @@ transformers' Trainer, and reports progress as JSON events through `emit(line) -
 `emit(None)` only asks whether to stop.
 
 Used two ways: in-process from the expert-cli binary (pyo3, `run(plan_json, emit)`), or as
-`python -m expert_trainer plan.json` (also under `accelerate launch` / `torchrun` for multi-GPU).
+`python -m expert_trainer plan.json` (also under `accelerate launch` / `torchrun` for multi-GPU:
+only rank 0 reports events and writes the adapter and the log).
+
+Every setting arrives decided (src/train/decide.rs): the optimiser is a torch one, the attention
+is `sdpa` or `eager`, precision is `auto`, `bf16`, `fp16` or `fp32`. Loss is reported from step 1,
+every ceil(total steps / max_loss_events) steps and at the last step, with the learning rate and
+the throughput since the previous report.
 """
 
 import inspect
@@ -33,6 +39,10 @@ class TrainerError(Exception):
 
 def _is_main_process():
     return int(os.environ.get("RANK", "0")) == 0
+
+
+def _world_size():
+    return max(1, int(os.environ.get("WORLD_SIZE", "1")))
 
 
 class _Events:
@@ -311,6 +321,13 @@ def _training_args(transformers, plan, out, device, precision, has_eval, events)
         warmup = float(h["warmup_ratio"])  # transformers 5: a float in [0, 1) is a ratio
     kwargs = dict(
         output_dir=os.path.join(out, "checkpoints"),
+        optim=h["optim"],
+        logging_strategy="steps",
+        logging_first_step=True,
+        logging_steps=1,  # the real interval is set when the step count is known (on_train_begin)
+        include_num_input_tokens_seen="non_padding",
+        ddp_find_unused_parameters=False,
+        torch_compile=bool(h.get("torch_compile")),
         num_train_epochs=h["epochs"],
         max_steps=h.get("max_steps") or -1,
         per_device_train_batch_size=h["batch_size"],
@@ -320,7 +337,6 @@ def _training_args(transformers, plan, out, device, precision, has_eval, events)
         warmup_steps=warmup,
         lr_scheduler_type=h["lr_scheduler"],
         lr_scheduler_kwargs=h.get("lr_scheduler_kwargs") or {},
-        logging_steps=h["logging_steps"],
         save_strategy=save_strategy,
         save_total_limit=h.get("save_total_limit") or 2,
         eval_strategy=eval_strategy,
@@ -345,17 +361,15 @@ def _training_args(transformers, plan, out, device, precision, has_eval, events)
         "greater_is_better": h.get("greater_is_better"),
         "weight_decay": h.get("weight_decay"),
         "max_grad_norm": h.get("max_grad_norm"),
-        "optim": h.get("optim"),
-        "tf32": h.get("tf32") if device == "cuda" else None,
+        "tf32": True if device == "cuda" and h.get("tf32") else None,
         ckpt + "_kwargs": h.get("gradient_checkpointing_kwargs")
         or ({"use_reentrant": False} if h.get("gradient_checkpointing") else None),
         "dataloader_num_workers": h.get("dataloader_num_workers"),
         "dataloader_pin_memory": h.get("dataloader_pin_memory"),
         "dataloader_prefetch_factor": h.get("dataloader_prefetch_factor") if h.get("dataloader_num_workers") else None,
         "dataloader_persistent_workers": h.get("dataloader_persistent_workers") if h.get("dataloader_num_workers") else None,
-        "torch_compile": h.get("torch_compile"),
-        "torch_compile_backend": h.get("torch_compile_backend"),
-        "torch_compile_mode": h.get("torch_compile_mode"),
+        "torch_compile_backend": h.get("torch_compile_backend") if h.get("torch_compile") else None,
+        "torch_compile_mode": h.get("torch_compile_mode") if h.get("torch_compile") else None,
     }
     if h.get("group_by_length"):
         optional["train_sampling_strategy"] = "group_by_length"
@@ -452,9 +466,7 @@ def _train(plan, out, events):
     try:
         dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision, torch.float32)
         model_kwargs = {"dtype": dtype, "local_files_only": local}
-        attention = plan["hyper"].get("attention")
-        if attention and device == "cuda":
-            model_kwargs["attn_implementation"] = attention
+        model_kwargs["attn_implementation"] = plan["hyper"].get("attention") or "sdpa"
         model = transformers.AutoModelForCausalLM.from_pretrained(base["load"], **model_kwargs)
     except (OSError, ValueError) as e:
         raise TrainerError(
@@ -484,20 +496,42 @@ def _train(plan, out, events):
 
     args = _training_args(transformers, plan, out, device, precision, bool(eval_set), events)
     state = {"first": None, "last": None, "checkpoint": None, "template_check": template_check}
+    hyper = plan["hyper"]
+    world = _world_size()
+    samples_per_step = hyper["batch_size"] * hyper["gradient_accumulation_steps"] * world
+    tf32 = bool(device == "cuda" and hyper.get("tf32"))
 
     class Progress(transformers.TrainerCallback):
         def on_train_begin(self, a, s, control, **kw):
+            # Loss from step 1, then at most max_loss_events reports (every step of a short run).
+            cap = max(1, int(hyper.get("max_loss_events") or 100))
+            s.logging_steps = max(1, -(-s.max_steps // cap))
+            self.mark = (time.time(), s.global_step, s.num_input_tokens_seen or 0)
             events("start", total_steps=s.max_steps, examples=len(train_set), device=device,
-                   precision=precision, trainable_params=trainable)
+                   precision=precision, trainable_params=trainable, optim=hyper["optim"],
+                   attention=getattr(model.config, "_attn_implementation", None) or hyper["attention"],
+                   tf32=tf32, gradient_checkpointing=bool(hyper.get("gradient_checkpointing")),
+                   world_size=world, log_every=s.logging_steps)
 
         def on_log(self, a, s, control, logs=None, **kw):
             logs = logs or {}
             if "loss" in logs:
-                state["last"] = logs["loss"]
+                loss = float(logs["loss"])
+                state["last"] = loss
                 if state["first"] is None:
-                    state["first"] = logs["loss"]
-                events("log", step=s.global_step, total_steps=s.max_steps, loss=logs["loss"],
-                       learning_rate=logs.get("learning_rate"), epoch=logs.get("epoch"))
+                    state["first"] = loss
+                now, tokens = time.time(), s.num_input_tokens_seen or 0
+                then, step0, tokens0 = self.mark
+                self.mark = (now, s.global_step, tokens)
+                elapsed = max(now - then, 1e-9)
+                samples_s = (s.global_step - step0) * samples_per_step / elapsed
+                # num_input_tokens_seen is gathered over every process
+                tokens_s = (tokens - tokens0) / elapsed if tokens > tokens0 else None
+                events("log", step=s.global_step, total_steps=s.max_steps, loss=loss,
+                       learning_rate=logs.get("learning_rate"), epoch=logs.get("epoch"),
+                       grad_norm=_number(logs.get("grad_norm")),
+                       samples_per_second=round(samples_s, 3),
+                       tokens_per_second=round(tokens_s, 1) if tokens_s is not None else None)
             if "eval_loss" in logs:
                 events("eval", step=s.global_step, eval_loss=logs["eval_loss"])
 
@@ -505,6 +539,9 @@ def _train(plan, out, events):
             if events.poll():
                 control.should_training_stop = True
                 control.should_save = True
+                control.should_log = True
+            if s.global_step >= s.max_steps:
+                control.should_log = True  # the last step always reports its loss
 
         def on_save(self, a, s, control, **kw):
             path = os.path.join(a.output_dir, f"checkpoint-{s.global_step}")
@@ -521,8 +558,20 @@ def _train(plan, out, events):
     )
     trainer.remove_callback(transformers.PrinterCallback)  # events replace its printed dicts
     started = time.time()
-    trainer.train(resume_from_checkpoint=plan.get("resume"))
+    result = trainer.train(resume_from_checkpoint=plan.get("resume"))
+    if state["last"] is None and trainer.state.global_step > 0:
+        # no logging step ran (e.g. resumed at the last step): the run's mean loss
+        state["first"] = state["last"] = _number(getattr(result, "training_loss", None))
     return _finish(events, out, state, model, tokenizer, trainer.state.global_step, started, events.stop)
+
+
+def _number(value):
+    """A finite float, or None (JSON has no NaN)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return v if v == v and v not in (float("inf"), float("-inf")) else None
 
 
 def _finish(events, out, state, model, tokenizer, step, started, interrupted):

@@ -6,7 +6,6 @@ use crate::names;
 
 /// Why no single base model could be chosen.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[non_exhaustive]
 pub enum SelectError {
     /// Several models and no `--model`.
     #[error("the manifest lists {} base models and no --model was given", choices.len())]

@@ -5,6 +5,7 @@ pub mod diagnostics;
 pub mod package;
 pub mod progress;
 pub mod sign;
+pub mod train;
 pub mod verify;
 
 use crate::cli::{ColorChoice, Format, GlobalArgs};

@@ -1,5 +1,5 @@
-//! The pyo3 bridge: the only file that touches Python. It embeds the trainer package
-//! (`python/expert_trainer/`, `include_str!`), registers it in `sys.modules`, puts the virtual
+//! The pyo3 bridge: the only file that touches Python. It registers the embedded trainer
+//! package ([`super::PYTHON_SOURCES`]) in `sys.modules`, puts the virtual
 //! environment's `site-packages` first on `sys.path` (SPEC §7: enough to import torch,
 //! transformers and peft from a venv), and calls `expert_trainer.trainer.run(plan_json, emit)`.
 //!
@@ -9,7 +9,7 @@
 //! bar, JSON lines) runs, so the observer needs neither `Send` nor the GIL. `emit` returns the
 //! stop flag, which the trainer polls after every step.
 
-use super::{Event, Observer, Outcome, PythonSetup, TrainError, TrainingPlan};
+use super::{Done, Event, Observer, PythonSetup, TrainError, TrainingPlan, PYTHON_SOURCES};
 use pyo3::prelude::*;
 use pyo3::types::{PyCFunction, PyDict, PyList, PyModule, PyTuple};
 use std::ffi::CString;
@@ -17,8 +17,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 
-const INIT_PY: &str = include_str!("../../python/expert_trainer/__init__.py");
-const TRAINER_PY: &str = include_str!("../../python/expert_trainer/trainer.py");
 /// Third-party modules the trainer imports, checked first for a clear error.
 const NEEDED: &[&str] = &["torch", "transformers", "peft", "safetensors", "accelerate"];
 
@@ -37,8 +35,9 @@ pub fn run(
     python: &PythonSetup,
     observer: &mut dyn Observer,
     stop: Arc<AtomicBool>,
-) -> Result<Outcome, TrainError> {
-    let plan_json = serde_json::to_string(plan).unwrap_or_default();
+) -> Result<Option<Done>, TrainError> {
+    let plan_json =
+        serde_json::to_string(plan).expect("a plan is plain data: it always serialises");
     let venv = python.venv.clone();
     let (tx, rx) = mpsc::channel::<Msg>();
     let worker = std::thread::Builder::new()
@@ -60,8 +59,8 @@ pub fn run(
         match msg {
             Msg::Event(line) => {
                 let event = Event::parse(&line);
-                if matches!(event, Event::Done { .. }) {
-                    done = Some(event.clone());
+                if let Event::Done(d) = &event {
+                    done = Some(d.clone());
                 }
                 observer.event(&event);
             }
@@ -73,16 +72,7 @@ pub fn run(
     }
     let _ = worker.join();
     match finished {
-        Some(Ok(_)) => {
-            let interrupted = matches!(
-                done,
-                Some(Event::Done {
-                    interrupted: true,
-                    ..
-                })
-            );
-            Ok(Outcome { done, interrupted })
-        }
+        Some(Ok(_)) => Ok(done),
         Some(Err(e)) => Err(e),
         None => Err(TrainError::Python {
             kind: "panic".into(),
@@ -94,8 +84,7 @@ pub fn run(
 }
 
 fn c_string(text: &str) -> CString {
-    // The embedded sources are ours and contain no NUL; an empty module is the safe fallback.
-    CString::new(text).unwrap_or_default()
+    CString::new(text).expect("the embedded Python sources and their names contain no NUL byte")
 }
 
 fn call(
@@ -131,7 +120,10 @@ fn call(
     let mut missing = Vec::new();
     for name in NEEDED {
         if let Err(e) = py.import(*name) {
-            let message = e.value(py).str().map(|s| s.to_string()).unwrap_or_default();
+            let message = e
+                .value(py)
+                .str()
+                .map_or_else(|_| "the import failed".to_owned(), |s| s.to_string());
             missing.push(format!("{name} ({message})"));
         }
     }
@@ -162,27 +154,38 @@ fn call(
     result.extract::<String>().map_err(err)
 }
 
-/// Registers the embedded package as `expert_trainer` and `expert_trainer.trainer`.
+/// Registers the embedded package as `expert_trainer` and each module as
+/// `expert_trainer.<name>`, in [`PYTHON_SOURCES`] order (`__main__` is for `python -m` only);
+/// returns `expert_trainer.trainer`.
 fn register(py: Python<'_>) -> PyResult<Bound<'_, PyModule>> {
     let modules = py.import("sys")?.getattr("modules")?;
     let file = |name: &str| c_string(&format!("<expert-cli>/python/expert_trainer/{name}"));
-    let package = PyModule::from_code(
-        py,
-        &c_string(INIT_PY),
-        &file("__init__.py"),
-        c"expert_trainer",
-    )?;
-    package.setattr("__path__", PyList::empty(py))?;
-    modules.set_item("expert_trainer", &package)?;
-    let trainer = PyModule::from_code(
-        py,
-        &c_string(TRAINER_PY),
-        &file("trainer.py"),
-        c"expert_trainer.trainer",
-    )?;
-    modules.set_item("expert_trainer.trainer", &trainer)?;
-    package.setattr("trainer", &trainer)?;
-    Ok(trainer)
+    let mut package: Option<Bound<'_, PyModule>> = None;
+    for (name, text) in PYTHON_SOURCES {
+        let stem = name.trim_end_matches(".py");
+        if stem == "__main__" {
+            continue;
+        }
+        let qualified = if stem == "__init__" {
+            "expert_trainer".to_owned()
+        } else {
+            format!("expert_trainer.{stem}")
+        };
+        let module = PyModule::from_code(py, &c_string(text), &file(name), &c_string(&qualified))?;
+        if let Some(p) = &package {
+            p.setattr(stem, &module)?;
+        } else {
+            module.setattr("__path__", PyList::empty(py))?;
+        }
+        modules.set_item(&qualified, &module)?;
+        if package.is_none() {
+            package = Some(module);
+        }
+    }
+    modules
+        .get_item("expert_trainer.trainer")?
+        .cast_into::<PyModule>()
+        .map_err(Into::into)
 }
 
 /// A Python exception as a [`TrainError::Python`], with the trainer's hint and the traceback's
@@ -212,7 +215,7 @@ fn python_error(py: Python<'_>, e: PyErr) -> TrainError {
             let tail: Vec<&str> = all.lines().rev().take(12).collect();
             tail.into_iter().rev().collect::<Vec<_>>().join("\n")
         })
-        .unwrap_or_default();
+        .unwrap_or_else(|_| "(no traceback: it could not be formatted)".to_owned());
     TrainError::Python {
         kind,
         message,

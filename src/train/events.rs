@@ -1,6 +1,6 @@
 //! Events the Python trainer reports while it works, as JSON objects tagged by `event`. The same
 //! lines are written to `training_log.jsonl` in the output folder; the CLI draws a progress bar
-//! from them or prints them as JSON lines.
+//! from them or prints them as JSON lines (docs/TRAINING.md, "Events", lists every field).
 
 use serde_json::Value as Json;
 
@@ -25,6 +25,24 @@ pub enum Event {
         precision: String,
         /// Trainable parameters of the adapter.
         trainable_params: u64,
+        /// Optimiser in use.
+        #[serde(default)]
+        optim: Option<String>,
+        /// Attention implementation in use (`sdpa`, `eager`).
+        #[serde(default)]
+        attention: Option<String>,
+        /// TF32 matmuls are on.
+        #[serde(default)]
+        tf32: Option<bool>,
+        /// Gradient checkpointing is on.
+        #[serde(default)]
+        gradient_checkpointing: Option<bool>,
+        /// Training processes (more than 1 under torchrun/accelerate).
+        #[serde(default)]
+        world_size: Option<u64>,
+        /// Loss is reported every this many steps (and at steps 1 and last).
+        #[serde(default)]
+        log_every: Option<u64>,
     },
     /// A logging step.
     Log {
@@ -38,6 +56,15 @@ pub enum Event {
         learning_rate: Option<f64>,
         /// Epoch, fractional.
         epoch: Option<f64>,
+        /// Gradient norm before clipping.
+        #[serde(default)]
+        grad_norm: Option<f64>,
+        /// Training examples per second since the last log (all processes).
+        #[serde(default)]
+        samples_per_second: Option<f64>,
+        /// Tokens (padding excluded) per second since the last log (all processes).
+        #[serde(default)]
+        tokens_per_second: Option<f64>,
     },
     /// An evaluation.
     Eval {
@@ -59,22 +86,7 @@ pub enum Event {
         message: String,
     },
     /// Training ended (finished or stopped by Ctrl-C) and the adapter was saved.
-    Done {
-        /// Last optimiser step.
-        step: u64,
-        /// Folder holding the adapter.
-        output_dir: String,
-        /// First logged loss.
-        first_loss: Option<f64>,
-        /// Last logged loss.
-        last_loss: Option<f64>,
-        /// Wall time of the training loop, in seconds.
-        seconds: f64,
-        /// Stopped early by a stop request.
-        interrupted: bool,
-        /// Last checkpoint folder, to resume from.
-        checkpoint: Option<String>,
-    },
+    Done(Done),
     /// An event this version does not know; kept as JSON.
     #[serde(skip)]
     Other(Json),
@@ -91,9 +103,32 @@ impl Event {
     pub fn to_json(&self) -> Json {
         match self {
             Event::Other(v) => v.clone(),
-            e => serde_json::to_value(e).unwrap_or(Json::Null),
+            e => serde_json::to_value(e).expect("events are plain data: they always serialise"),
         }
     }
+}
+
+/// The last event of a run: training ended (finished or stopped) and the adapter was saved.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Done {
+    /// Last optimiser step.
+    pub step: u64,
+    /// Folder holding the adapter.
+    pub output_dir: String,
+    /// First logged loss (a number once a step ran).
+    pub first_loss: Option<f64>,
+    /// Last logged loss (a number once a step ran).
+    pub last_loss: Option<f64>,
+    /// Wall time of the training loop, in seconds.
+    pub seconds: f64,
+    /// Stopped early by a stop request.
+    pub interrupted: bool,
+    /// Last checkpoint folder, to resume from.
+    pub checkpoint: Option<String>,
+    /// The template check's report (`status` `match`, `mismatch` allowed by
+    /// `--allow-template-mismatch`, or `skipped` with the reason).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_check: Option<Json>,
 }
 
 /// Receives the trainer's events as they come.
@@ -121,5 +156,10 @@ mod tests {
         assert!(matches!(e, Event::Log { step: 3, .. }));
         let o = Event::parse(r#"{"event":"new_kind","x":1}"#);
         assert_eq!(o.to_json()["x"], 1);
+        let d = Event::parse(
+            r#"{"event":"done","step":4,"output_dir":"w","first_loss":6.2,"last_loss":5.9,"seconds":1.5,"interrupted":false,"checkpoint":null}"#,
+        );
+        assert!(matches!(&d, Event::Done(Done { step: 4, last_loss: Some(l), .. }) if *l == 5.9));
+        assert_eq!(d.to_json()["event"], "done");
     }
 }

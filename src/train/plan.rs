@@ -6,6 +6,7 @@
 //! `training.dataset` is either carried into the plan or listed in [`TrainingPlan::unused`] with
 //! the reason.
 
+use super::decide::{self, Decision};
 use super::fields::{FieldMap, Mapping, MAPPING_KEYS};
 use super::templates::{self, Template};
 use super::TrainError;
@@ -13,8 +14,9 @@ use crate::manifest::{select, Manifest, Node, Value};
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
 
-/// Version of the plan's JSON layout; the trainer refuses other versions. 2: examples are one
-/// text with trained character ranges (was: segments), the template carries the tokenizer check.
+/// Version of the plan's JSON layout; the trainer refuses other versions (the Python side's
+/// `PLAN_VERSION` is checked against this one by a test). 2: examples are one text with trained
+/// character ranges (was: segments), the template carries the tokenizer check, `decisions`.
 pub const PLAN_VERSION: u32 = 2;
 /// Maximum sequence length when the manifest gives none.
 pub const DEFAULT_MAX_SEQ_LENGTH: u64 = 2048;
@@ -22,10 +24,11 @@ pub const DEFAULT_MAX_SEQ_LENGTH: u64 = 2048;
 pub const DEFAULT_SEED: u64 = 42;
 
 /// Where to train.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Device {
     /// CUDA when available, else CPU.
+    #[default]
     Auto,
     /// CPU only (fp32).
     Cpu,
@@ -174,14 +177,17 @@ pub struct Hyper {
     pub lr_scheduler: String,
     pub lr_scheduler_kwargs: Option<Json>,
     pub max_seq_length: u64,
-    /// `auto` (bf16 where supported on CUDA, fp32 on CPU), `bf16`, `fp16` or `fp32`.
+    /// `auto` (bf16 where supported on CUDA, fp32 on CPU), `bf16`, `fp16` (both on CUDA; fp32
+    /// on CPU) or `fp32`.
     pub precision: &'static str,
-    pub tf32: Option<bool>,
-    /// `sdpa`, `flash_attention_2` or `None` (the model's default).
-    pub attention: Option<&'static str>,
+    /// TF32 matmuls on CUDA.
+    pub tf32: bool,
+    /// `sdpa` or `eager`.
+    pub attention: &'static str,
     pub gradient_checkpointing: bool,
     pub gradient_checkpointing_kwargs: Option<Json>,
-    pub optim: Option<String>,
+    /// A torch optimiser (see [`decide::OPTIMISERS`]).
+    pub optim: String,
     pub weight_decay: Option<f64>,
     pub max_grad_norm: Option<f64>,
     pub group_by_length: Option<bool>,
@@ -193,13 +199,14 @@ pub struct Hyper {
     pub load_best_model_at_end: Option<bool>,
     pub metric_for_best_model: Option<String>,
     pub greater_is_better: Option<bool>,
-    pub logging_steps: u64,
+    /// Loss is reported from step 1, every ⌈total steps / this⌉ steps and at the last step.
+    pub max_loss_events: u64,
     pub seed: u64,
     pub dataloader_num_workers: Option<u64>,
     pub dataloader_pin_memory: Option<bool>,
     pub dataloader_prefetch_factor: Option<u64>,
     pub dataloader_persistent_workers: Option<bool>,
-    pub torch_compile: Option<bool>,
+    pub torch_compile: bool,
     pub torch_compile_backend: Option<String>,
     pub torch_compile_mode: Option<String>,
 }
@@ -236,6 +243,8 @@ pub struct TrainingPlan {
     pub output_dir: PathBuf,
     /// Checkpoint to resume from.
     pub resume: Option<PathBuf>,
+    /// How the settings that decide whether the run works are used or mapped.
+    pub decisions: Vec<Decision>,
     /// Keys the trainer does not use, with reasons.
     pub unused: Vec<Unused>,
     /// Things the author should know (template fallback, model not found locally…).
@@ -302,10 +311,7 @@ const CONFIG_KEYS: &[(&str, Option<&str>)] = &[
         "activation_checkpointing",
         Some("use gradient_checkpointing"),
     ),
-    (
-        "packing",
-        Some("examples are not packed, so the prompt mask of each example stays exact"),
-    ),
+    ("packing", None), // a decision (decide.rs)
     (
         "pretokenized_cache",
         Some("the trainer tokenises the rendered examples at start; no cache"),
@@ -426,7 +432,8 @@ fn resolve(dir: &Path, p: &str) -> PathBuf {
 ///
 /// # Errors
 /// [`TrainError`] when the base model cannot be chosen, the manifest asks for something the
-/// trainer cannot do (multi-task data, DPO, AdaLoRA, a hub dataset), or no dataset is given.
+/// trainer cannot do (multi-task data, DPO, AdaLoRA, a hub dataset, an optimiser or schedule
+/// the pinned trainer lacks), no dataset is given, or a path does not exist.
 pub fn plan(
     manifest: &Manifest,
     manifest_path: &Path,
@@ -436,7 +443,23 @@ pub fn plan(
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
         _ => PathBuf::from("."),
     };
-    let model = select::select(manifest, opts.model.as_deref())?;
+    let model =
+        select::select(manifest, opts.model.as_deref()).map_err(|source| TrainError::Select {
+            manifest: manifest_path.to_owned(),
+            models: manifest.base_models.clone(),
+            source,
+        })?;
+    for (what, path) in [
+        ("--resume", &opts.resume),
+        ("--base-model", &opts.base_model),
+    ] {
+        if let Some(p) = path.as_ref().filter(|p| !p.exists()) {
+            return Err(TrainError::Missing {
+                what,
+                path: p.clone(),
+            });
+        }
+    }
     let root = manifest.root();
     let training = root.get_non_null("training");
     let config = training.and_then(|t| t.get_non_null("config"));
@@ -465,22 +488,18 @@ pub fn plan(
         }
     }
     let model_node = root.pointer(&model.pointer);
-    for key in ["quantization", "rope_scaling"] {
-        if let Some(v) = model_node.and_then(|n| n.get_non_null(key)) {
-            let quiet = key == "quantization"
-                && matches!(v.as_str(), Some("none" | "fp16" | "bf16" | "fp32"));
-            if !quiet {
-                unused.push(Unused {
-                    pointer: format!("{}/{key}", model.pointer),
-                    reason: if key == "quantization" {
-                        "the base model is loaded unquantised (bitsandbytes is not in the pinned environment)".to_owned()
-                    } else {
-                        "the model's own rope settings are used".to_owned()
-                    },
-                });
-            }
-        }
+    if model_node
+        .and_then(|n| n.get_non_null("rope_scaling"))
+        .is_some()
+    {
+        unused.push(Unused {
+            pointer: format!("{}/rope_scaling", model.pointer),
+            reason: "the model's own rope settings are used".to_owned(),
+        });
     }
+    let quantization = model_node
+        .and_then(|n| str_at(Some(n), "quantization"))
+        .map(|q| (q, format!("{}/quantization", model.pointer)));
 
     // Method and adapter.
     let method = str_at(config, "method").unwrap_or("sft");
@@ -535,6 +554,12 @@ pub fn plan(
             })
         }
     };
+    if !path.is_file() {
+        return Err(TrainError::Missing {
+            what: "the dataset",
+            path,
+        });
+    }
     let validation_path = str_at(data, "validation_path").map(|p| resolve(&dir, p));
     let mut mapping = serde_json::Map::new();
     if let Some(members) = data
@@ -616,29 +641,32 @@ pub fn plan(
         .max_steps
         .or_else(|| u64_at(config, "max_steps"))
         .filter(|&n| n > 0);
-    let precision = match (bool_at(config, "bf16"), bool_at(config, "fp16")) {
-        (Some(true), _) => "bf16",
-        (_, Some(true)) => "fp16",
-        (Some(false), Some(false)) => "fp32",
-        _ => "auto",
-    };
-    let attention = if bool_at(config, "flash_attention_2") == Some(true) {
-        Some("flash_attention_2")
-    } else if bool_at(config, "use_sdpa") == Some(true) {
-        Some("sdpa")
-    } else {
-        None
-    };
-    let gradient_checkpointing = match config.and_then(|c| c.get_non_null("gradient_checkpointing"))
-    {
-        Some(n) => match &n.value {
+    let gradient_checkpointing = config
+        .and_then(|c| c.get_non_null("gradient_checkpointing"))
+        .map(|n| match &n.value {
             Value::Bool(b) => *b,
             Value::String(s) => !matches!(s.as_str(), "" | "false" | "none" | "off"),
             _ => false,
-        },
-        None => false,
-    };
+        });
     let json_at = |key: &str| config.and_then(|c| c.get_non_null(key)).map(to_json);
+    let scheduler_kwargs = json_at("lr_scheduler_kwargs");
+    let decided = decide::decide(&decide::Asked {
+        optim: str_at(config, "optim"),
+        bf16: bool_at(config, "bf16"),
+        fp16: bool_at(config, "fp16"),
+        tf32: bool_at(config, "use_tf32"),
+        use_sdpa: bool_at(config, "use_sdpa"),
+        flash_attention_2: bool_at(config, "flash_attention_2"),
+        lr_scheduler: str_at(config, "lr_scheduler"),
+        lr_scheduler_kwargs: scheduler_kwargs.as_ref(),
+        has_validation: validation_path.is_some(),
+        quantization,
+        packing: bool_at(config, "packing"),
+        torch_compile: bool_at(config, "torch_compile"),
+        gradient_checkpointing,
+        logging_steps: u64_at(config, "logging_steps"),
+        device: opts.device,
+    })?;
     let string_at = |key: &str| str_at(config, key).map(str::to_owned);
     let hyper = Hyper {
         epochs,
@@ -650,15 +678,15 @@ pub fn plan(
             .max(1),
         warmup_steps: u64_at(config, "warmup_steps").unwrap_or(0),
         warmup_ratio: f64_at(config, "warmup_ratio"),
-        lr_scheduler: string_at("lr_scheduler").unwrap_or_else(|| "linear".into()),
-        lr_scheduler_kwargs: json_at("lr_scheduler_kwargs"),
+        lr_scheduler: decided.lr_scheduler,
+        lr_scheduler_kwargs: scheduler_kwargs,
         max_seq_length: u64_at(config, "max_seq_length").unwrap_or(DEFAULT_MAX_SEQ_LENGTH),
-        precision,
-        tf32: bool_at(config, "use_tf32"),
-        attention,
-        gradient_checkpointing,
+        precision: decided.precision,
+        tf32: decided.tf32,
+        attention: decided.attention,
+        gradient_checkpointing: decided.gradient_checkpointing,
         gradient_checkpointing_kwargs: json_at("gradient_checkpointing_kwargs"),
-        optim: string_at("optim"),
+        optim: decided.optim,
         weight_decay: f64_at(config, "weight_decay"),
         max_grad_norm: f64_at(config, "max_grad_norm"),
         group_by_length: bool_at(config, "group_by_length"),
@@ -670,7 +698,7 @@ pub fn plan(
         load_best_model_at_end: bool_at(config, "load_best_model_at_end"),
         metric_for_best_model: string_at("metric_for_best_model"),
         greater_is_better: bool_at(config, "greater_is_better"),
-        logging_steps: u64_at(config, "logging_steps").unwrap_or(10).max(1),
+        max_loss_events: decide::MAX_LOSS_EVENTS,
         seed: opts
             .seed
             .or_else(|| u64_at(config, "seed"))
@@ -679,7 +707,7 @@ pub fn plan(
         dataloader_pin_memory: bool_at(config, "dataloader_pin_memory"),
         dataloader_prefetch_factor: u64_at(config, "dataloader_prefetch_factor"),
         dataloader_persistent_workers: bool_at(config, "dataloader_persistent_workers"),
-        torch_compile: bool_at(config, "torch_compile"),
+        torch_compile: decided.torch_compile,
         torch_compile_backend: string_at("torch_compile_backend"),
         torch_compile_mode: string_at("torch_compile_mode"),
     };
@@ -733,6 +761,7 @@ pub fn plan(
         device: opts.device,
         output_dir: output.join(&model.slug),
         resume: opts.resume.clone(),
+        decisions: decided.decisions,
         unused,
         warnings,
     })
@@ -777,6 +806,6 @@ impl TrainingPlan {
     }
     /// The plan as pretty JSON.
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_default()
+        serde_json::to_string_pretty(self).expect("a plan is plain data: it always serialises")
     }
 }
