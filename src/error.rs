@@ -297,6 +297,9 @@ impl From<SignError> for CliError {
                 .hint("run again when nothing else writes the file"),
             SignError::Write(_) => CliError::new(ExitStatus::Io, text),
             SignError::SelfCheck => CliError::new(ExitStatus::Invalid, text),
+            SignError::DetachedComment(_) => CliError::new(ExitStatus::Invalid, text)
+                .hint("rename the package to a shorter file name, or sign without --minisig"),
+            SignError::Detached(_) => CliError::new(ExitStatus::Invalid, text),
         }
     }
 }

@@ -145,8 +145,15 @@ pub struct KeygenArgs {
 #[derive(Debug, Args)]
 pub struct SignArgs {
     /// The package to sign (rewritten in place, atomically).
-    #[arg(short, long)]
-    pub expert: PathBuf,
+    #[arg(
+        value_name = "PACKAGE",
+        required_unless_present = "expert",
+        conflicts_with = "expert"
+    )]
+    pub package: Option<PathBuf>,
+    /// The package to sign (the same as PACKAGE).
+    #[arg(short, long, value_name = "PACKAGE")]
+    pub expert: Option<PathBuf>,
     /// Private key file (PKCS#8 PEM, or a legacy 32-byte key).
     #[arg(
         short,
@@ -162,6 +169,10 @@ pub struct SignArgs {
     /// key id).
     #[arg(long)]
     pub publisher: Option<String>,
+    /// Also write the detached signature PACKAGE.minisig, which stock `minisign -V` checks and
+    /// `verify` uses as a fast path. Without it, an earlier PACKAGE.minisig is removed.
+    #[arg(long)]
+    pub minisig: bool,
 }
 
 /// `verify`
@@ -190,6 +201,10 @@ pub struct VerifyArgs {
     /// Invalid (exit 5) unless the signed manifest's `version` is VERSION.
     #[arg(long, value_name = "VERSION")]
     pub expect_version: Option<String>,
+    /// Always check signature.sig, every member and the whole archive, even when
+    /// PACKAGE.minisig could decide faster (a PACKAGE.minisig is then checked too).
+    #[arg(long)]
+    pub full: bool,
 }
 
 /// `train`

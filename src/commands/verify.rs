@@ -1,6 +1,7 @@
 //! `verify`: the trusted keys (flags, else `EXPERT_CLI_TRUSTED_KEYS`, else the trust store),
-//! then `expert_cli::signing::verify_package`. Four outcomes, four exit codes: verified 0,
-//! untrusted 3, unsigned 4, invalid 5.
+//! then `expert_cli::signing::verify_package` (the detached `PACKAGE.minisig` as a fast path
+//! unless `--full`). Four outcomes, four exit codes: verified 0, untrusted 3, unsigned 4,
+//! invalid 5.
 
 use crate::cli::VerifyArgs;
 use crate::env;
@@ -27,6 +28,7 @@ pub fn run(args: VerifyArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
     let opts = VerifyOptions {
         expect_name: args.expect_name,
         expect_version: args.expect_version,
+        full: args.full,
         ..VerifyOptions::default()
     };
     let report = signing::verify_package(path, &trusted, &opts)?;

@@ -6,8 +6,8 @@ use super::{Style, Ui};
 use crate::cli::Format;
 use crate::exit::ExitStatus;
 use expert_cli::signing::{
-    display_name as shown, ExpertFacts, Outcome, Reason, SigFileError, Signer, SkippedEntry,
-    TrustOrigin, TrustSources, VerifyReport,
+    display_name as shown, Check, DetachedStatus, ExpertFacts, Outcome, Reason, SigFileError,
+    Signer, SkippedEntry, TrustOrigin, TrustSources, VerifyReport,
 };
 use serde::Serialize;
 
@@ -74,10 +74,11 @@ pub fn report(ui: &Ui, report: &VerifyReport, trust: &Trust<'_>, status: ExitSta
     };
     match &report.outcome {
         Outcome::Verified { key_id, key_source } => ui.outln(&format!(
-            "{}: `{path}` is {expert}, {} (trusted key `{}`)",
+            "{}: `{path}` is {expert}, {} (trusted key `{}`{})",
             ui.paint_out(Style::Green, "verified"),
             by(key_id),
-            key_source.display()
+            key_source.display(),
+            how(report)
         )),
         Outcome::Untrusted { key_id } => ui.outln(&format!(
             "{}: `{path}` claims to be {expert}, {}; that key is not trusted",
@@ -100,6 +101,22 @@ pub fn report(ui: &Ui, report: &VerifyReport, trust: &Trust<'_>, status: ExitSta
         if !ui.quiet {
             eprintln!("{}: {text}", ui.paint_err(Style::Cyan, "hint"));
         }
+    }
+}
+
+/// How a verified outcome was reached, when a detached signature took part: `, by the
+/// detached signature …` (the fast path), or `; the detached signature … verifies too`
+/// (`--full`).
+fn how(report: &VerifyReport) -> String {
+    match (&report.check, &report.minisig) {
+        (Check::Detached, Some(m)) => {
+            format!(", by the detached signature `{}`", m.path.display())
+        }
+        (Check::Full, Some(m)) if m.status() == DetachedStatus::Verified => format!(
+            "; every member checked, and the detached signature `{}` verifies too",
+            m.path.display()
+        ),
+        _ => String::new(),
     }
 }
 

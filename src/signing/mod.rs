@@ -13,11 +13,14 @@
 //! - [`trust`]: the trusted key set, and where it comes from (flags, environment, store).
 //! - [`minisign`]: minisign's public key and prehashed signature formats (`*.minisign.pub`,
 //!   `PACKAGE.minisig`), so stock `minisign -V` checks our detached signatures.
+//! - [`detached`]: the package's detached signature `PACKAGE.minisig` — its trusted comment
+//!   (`sign --minisig`) and `verify`'s fast path.
 //!
 //! What it must not do: print, exit or read the environment (the command passes values such
 //! as an environment variable's content in). ed25519-dalek and PEM handling live only here.
 
 mod base64;
+pub mod detached;
 pub mod keys;
 pub mod minisign;
 pub mod sigfile;
@@ -26,6 +29,9 @@ pub mod statement;
 pub mod trust;
 pub mod verify;
 
+pub use detached::{
+    minisig_path, DetachedCheck, DetachedProblem, DetachedSignature, DetachedStatus,
+};
 pub use keys::{
     check_key_outputs, is_encrypted_secret_key, key_id, minisign_public_key_path, public_key_path,
     read_key_file, read_public_key, read_public_key_file, read_secret_key, read_secret_key_file,
@@ -40,8 +46,9 @@ pub use trust::{
     SkipReason, SkippedEntry, TrustError, TrustOrigin, TrustSources, TrustedKey, TrustedKeys,
 };
 pub use verify::{
-    check_members, file_name_warning, verify_contents, verify_package, MemberDigest, NotPackage,
-    Outcome, Reason, Signer, Verdict, VerifyError, VerifyOptions, VerifyReport, Warning,
+    check_members, file_name_warning, verify_contents, verify_package, Check, MemberDigest,
+    NotPackage, Outcome, Reason, Signer, Verdict, VerifyError, VerifyOptions, VerifyReport,
+    Warning,
 };
 
 /// How a member name, or any other text taken from a package, is shown in a message:

@@ -10,10 +10,17 @@
 //!    `manifest.json`, dropping an old `signature.sig` and inserting the new one in name order.
 //!    If any member's digest differs from the first read, the result is refused.
 //!
+//! With [`SignOptions::minisig`], the bytes written in step 3 also go through BLAKE2b-512 as
+//! they are written, and the result carries the detached signature `PACKAGE.minisig`
+//! ([`super::detached`]) for the caller to write once the package is in place: no extra read of
+//! the new package.
+//!
 //! The caller gives `output` (a temporary file it commits only on success) and the time, so
 //! nothing here touches the clock, the environment or the final path.
 
+use super::detached::{self, CommentTooLong, DetachedSignature};
 use super::keys::SecretKey;
+use super::minisign::{self, MinisignError, Prehasher};
 use super::sigfile::{SignatureFile, SIGNATURE_MEMBER};
 use super::statement::{check_text_value, message, ExpertFacts, SignedIntegrity, ValueProblem};
 use super::verify::{probe_not_package, NotPackage};
@@ -73,6 +80,12 @@ pub enum SignError {
     /// The fresh signature did not verify (not expected; a defensive self-check).
     #[error("the new signature does not verify against the signing key's public key")]
     SelfCheck,
+    /// The detached signature's trusted comment would be too long for minisign.
+    #[error(transparent)]
+    DetachedComment(#[from] CommentTooLong),
+    /// The detached signature could not be made (not expected: its self-check failed).
+    #[error("cannot make the detached signature: {0}")]
+    Detached(MinisignError),
 }
 
 /// A packaged manifest after signing.
@@ -135,6 +148,8 @@ pub struct SignOptions {
     pub write: WriteOptions,
     /// Bounds for reading the package.
     pub limits: Limits,
+    /// Also make the detached signature `PACKAGE.minisig` (`sign --minisig`).
+    pub minisig: bool,
 }
 
 /// What [`sign_package`] did.
@@ -167,16 +182,28 @@ pub struct SignReport {
     pub signature: String,
     /// True when an earlier `signature.sig` was replaced.
     pub replaced_signature: bool,
+    /// The detached signature of the signed package, with [`SignOptions::minisig`] (its text
+    /// is for the caller to write to its `path`; JSON shows the path, key id and comment).
+    pub minisig: Option<DetachedSignature>,
 }
 
-impl SignReport {
-    /// The trusted comment for a detached minisign signature of this package: names the
-    /// expert, its version and base model (#12.7).
-    pub fn trusted_comment(&self) -> String {
-        format!(
-            "expert-cli package {} {} for {}, signed by {} (key {})",
-            self.name, self.version, self.base_model, self.publisher, self.key_id
-        )
+/// Passes bytes on to `inner` and, when asked, through BLAKE2b-512 too: the detached
+/// signature's hash of exactly the bytes written.
+struct Prehashed<'a> {
+    inner: &'a mut dyn Write,
+    hasher: Option<Prehasher>,
+}
+
+impl Write for Prehashed<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        if let Some(h) = &mut self.hasher {
+            h.update(&buf[..n]);
+        }
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
 
@@ -229,7 +256,8 @@ pub(crate) enum OpenError {
 /// # Errors
 /// [`SignError::Io`], [`SignError::NotAPackage`], [`SignError::Refused`] when `validate`
 /// would refuse the package, [`SignError::Publisher`], [`SignError::Changed`],
-/// [`SignError::Write`], [`SignError::SelfCheck`].
+/// [`SignError::Write`], [`SignError::SelfCheck`]; with [`SignOptions::minisig`] also
+/// [`SignError::DetachedComment`] (before anything is written) and [`SignError::Detached`].
 pub fn sign_package(
     input: &Path,
     output: &mut dyn Write,
@@ -308,6 +336,21 @@ pub fn sign_package(
         .unwrap_or_else(|| key.key_id());
     let signed = sign_manifest(&manifest.source, &files, key, &publisher, opts.created_at)?;
     let sig_bytes = signed.signature.to_bytes();
+    let comment = if opts.minisig {
+        let file_name = input
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Some(detached::trusted_comment(
+            opts.created_at,
+            &file_name,
+            &name,
+            &version,
+            &base_model,
+        )?)
+    } else {
+        None
+    };
 
     // 3. The rewrite.
     let (file, len) = open_gzip(input).map_err(|e| match e {
@@ -321,7 +364,11 @@ pub fn sign_package(
         inner: std::io::BufReader::new(file),
         progress: &mut *progress,
     };
-    let rewritten = rewrite(counted, output, &signed.manifest, &sig_bytes, opts);
+    let mut output = Prehashed {
+        inner: output,
+        hasher: opts.minisig.then(Prehasher::new),
+    };
+    let rewritten = rewrite(counted, &mut output, &signed.manifest, &sig_bytes, opts);
     progress.finish();
     let (copied, sha256, size) = rewritten.map_err(|e| match e {
         RewriteError::Write(w) => SignError::Write(w),
@@ -340,6 +387,19 @@ pub fn sign_package(
             path: input.to_owned(),
         });
     }
+    let minisig = match (output.hasher, comment) {
+        (Some(hasher), Some(comment)) => {
+            let sig = minisign::sign_digest(
+                key,
+                &hasher.finalize(),
+                &comment,
+                minisign::DEFAULT_UNTRUSTED_COMMENT,
+            )
+            .map_err(SignError::Detached)?;
+            Some(DetachedSignature::new(input, &sig))
+        }
+        _ => None,
+    };
     Ok(SignReport {
         package: input.display().to_string(),
         sha256,
@@ -354,6 +414,7 @@ pub fn sign_package(
         members: files.len() + 2,
         signature: signed.signature.to_hex(),
         replaced_signature: checked.members.iter().any(|m| m.path == SIGNATURE_MEMBER),
+        minisig,
     })
 }
 

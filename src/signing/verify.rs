@@ -23,6 +23,7 @@
 //! `integrity.pubkey` is only ever a hint, for choosing the outcome and reporting: trust
 //! comes from [`TrustedKeys`] alone.
 
+use super::detached::{self, DetachedCheck, DetachedProblem, DetachedStatus, Prehashing};
 use super::keys::PublicKey;
 use super::sigfile::{SigFileError, SignatureFile, SIGNATURE_MEMBER};
 use super::statement::{
@@ -48,6 +49,10 @@ pub struct VerifyOptions {
     pub expect_name: Option<String>,
     /// `--expect-version`: the signed manifest's `version` must be this.
     pub expect_version: Option<String>,
+    /// `--full`: always the complete check (`signature.sig`, every member, the whole archive),
+    /// even when `PACKAGE.minisig` could decide; the detached signature is then checked too,
+    /// in the same pass, and reported.
+    pub full: bool,
 }
 
 /// Why a file is not an `.expert` package at all (not the same as an altered one).
@@ -282,7 +287,7 @@ pub struct Signer {
 }
 
 impl Signer {
-    fn read(root: &Node) -> Option<Signer> {
+    pub(crate) fn read(root: &Node) -> Option<Signer> {
         let integrity = root.get_non_null("integrity")?;
         let field = |k: &str| integrity.get(k).and_then(Node::as_str).map(str::to_owned);
         Some(Signer {
@@ -316,6 +321,21 @@ pub enum Warning {
         /// The default file name for the signed facts.
         expected: String,
     },
+    /// `PACKAGE.minisig` did not vouch for the package (the outcome came from the full check).
+    #[error(
+        "the detached signature `{}` {}: {problem}{}",
+        shown(path),
+        minisig_verdict(problem),
+        if *fell_back { "; the package was checked in full instead" } else { "" }
+    )]
+    Minisig {
+        /// The signature file.
+        path: String,
+        /// What is wrong with it.
+        problem: DetachedProblem,
+        /// True when it was meant as the fast path and the full check ran instead.
+        fell_back: bool,
+    },
 }
 
 impl Warning {
@@ -324,7 +344,19 @@ impl Warning {
         match self {
             Warning::SignatureRemoved => "signature-removed",
             Warning::FileName { .. } => "file-name",
+            Warning::Minisig { problem, .. } => match problem.status() {
+                DetachedStatus::Invalid => "minisig-invalid",
+                DetachedStatus::NotUsed | DetachedStatus::Verified => "minisig-not-used",
+            },
         }
+    }
+}
+
+/// `was not used` / `does not hold for this package`, for [`Warning::Minisig`].
+fn minisig_verdict(problem: &DetachedProblem) -> &'static str {
+    match problem.status() {
+        DetachedStatus::Invalid => "is not valid for this package",
+        DetachedStatus::NotUsed | DetachedStatus::Verified => "was not used",
     }
 }
 
@@ -361,6 +393,16 @@ pub struct MemberDigest {
     pub sha256: String,
 }
 
+/// How the outcome was reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Check {
+    /// `signature.sig`, every member's digest and the whole archive were checked.
+    Full,
+    /// `PACKAGE.minisig` decided: one BLAKE2b-512 pass over the file and `manifest.json`.
+    Detached,
+}
+
 /// A verification report.
 #[derive(Clone, Debug, Serialize)]
 pub struct VerifyReport {
@@ -369,11 +411,16 @@ pub struct VerifyReport {
     /// The outcome (flattened into the JSON object).
     #[serde(flatten)]
     pub outcome: Outcome,
+    /// Whether the full check or the detached signature decided.
+    pub check: Check,
+    /// What became of `PACKAGE.minisig` (`null` when there is none).
+    pub minisig: Option<DetachedCheck>,
     /// What the manifest says it is.
     pub expert: Option<ExpertFacts>,
     /// What the manifest says about its signer.
     pub signer: Option<Signer>,
-    /// Every member in archive order (empty when the archive was refused).
+    /// Every member in archive order (empty when the archive was refused, and under the
+    /// detached check, which reads only `manifest.json`).
     pub members: Vec<MemberDigest>,
     /// Warnings.
     pub warnings: Vec<Warning>,
@@ -475,6 +522,60 @@ fn listed_files(root: &Node) -> Option<Vec<(String, String)>> {
         .collect()
 }
 
+/// Reads a packaged `manifest.json` as one unambiguous JSON document.
+///
+/// # Errors
+/// [`Reason::Manifest`] when it is not UTF-8, not JSON, or repeats a key.
+pub(crate) fn parse_manifest(manifest: &[u8]) -> Result<Source, Reason> {
+    let source = Source::parse(manifest).map_err(|e| {
+        Reason::Manifest(match e {
+            crate::manifest::source::ParseFailure::NotUtf8 { line, column, .. } => {
+                format!("manifest.json is not UTF-8 (line {line}, column {column})")
+            }
+            crate::manifest::source::ParseFailure::Syntax {
+                error,
+                line,
+                column,
+            } => format!("manifest.json is not valid JSON: {line}:{column}: {error}"),
+        })
+    })?;
+    if let Some(d) = source.duplicates().first() {
+        return Err(Reason::Manifest(format!(
+            "manifest.json has the key `{}` twice (lines {} and {}); JSON readers disagree on which one counts",
+            shown(&d.key),
+            source.locate(d.first.start).0,
+            source.locate(d.second.start).0
+        )));
+    }
+    Ok(source)
+}
+
+/// `--expect-name` / `--expect-version` against what the (authenticated) manifest says.
+///
+/// # Errors
+/// [`Reason::Unexpected`] for the first expectation not met.
+pub(crate) fn check_expectations(
+    expert: Option<&ExpertFacts>,
+    opts: &VerifyOptions,
+) -> Result<(), Reason> {
+    let (name, version) = expert.map_or((None, None), |e| (e.name.as_ref(), e.version.as_ref()));
+    for (field, expected, found) in [
+        ("name", &opts.expect_name, name),
+        ("version", &opts.expect_version, version),
+    ] {
+        if let Some(expected) = expected {
+            if found != Some(expected) {
+                return Err(Reason::Unexpected {
+                    field,
+                    expected: expected.clone(),
+                    found: found.cloned().unwrap_or_else(|| "(none)".to_owned()),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Decides a package's outcome from its `manifest.json` bytes, its `signature.sig` bytes
 /// (`None` when absent), every member as read, and the trusted keys. See the module
 /// documentation for the order of the checks.
@@ -495,33 +596,10 @@ pub fn verify_contents(
         v.outcome = Outcome::Invalid(r);
         v
     };
-    let source = match Source::parse(manifest) {
+    let source = match parse_manifest(manifest) {
         Ok(s) => s,
-        Err(e) => {
-            let why = match e {
-                crate::manifest::source::ParseFailure::NotUtf8 { line, column, .. } => {
-                    format!("manifest.json is not UTF-8 (line {line}, column {column})")
-                }
-                crate::manifest::source::ParseFailure::Syntax {
-                    error,
-                    line,
-                    column,
-                } => format!("manifest.json is not valid JSON: {line}:{column}: {error}"),
-            };
-            return invalid(verdict, Reason::Manifest(why));
-        }
+        Err(r) => return invalid(verdict, r),
     };
-    if let Some(d) = source.duplicates().first() {
-        return invalid(
-            verdict,
-            Reason::Manifest(format!(
-                "manifest.json has the key `{}` twice (lines {} and {}); JSON readers disagree on which one counts",
-                shown(&d.key),
-                source.locate(d.first.start).0,
-                source.locate(d.second.start).0
-            )),
-        );
-    }
     let root = source.root();
     verdict.expert = Some(ExpertFacts::read(root));
     verdict.signer = Signer::read(root);
@@ -616,28 +694,8 @@ pub fn verify_contents(
     if let Err(r) = check_members(&integrity.files, members) {
         return invalid(verdict, r);
     }
-    let expert = verdict.expert.clone().unwrap_or(ExpertFacts {
-        name: None,
-        version: None,
-        base_model: None,
-    });
-    for (field, expected, found) in [
-        ("name", &opts.expect_name, &expert.name),
-        ("version", &opts.expect_version, &expert.version),
-    ] {
-        if let Some(expected) = expected {
-            if found.as_ref() != Some(expected) {
-                let found = found.clone().unwrap_or_else(|| "(none)".to_owned());
-                return invalid(
-                    verdict,
-                    Reason::Unexpected {
-                        field,
-                        expected: expected.clone(),
-                        found,
-                    },
-                );
-            }
-        }
+    if let Err(r) = check_expectations(verdict.expert.as_ref(), opts) {
+        return invalid(verdict, r);
     }
     verdict.outcome = Outcome::Verified {
         key_id: integrity.key_id,
@@ -698,9 +756,15 @@ pub(crate) fn probe_not_package(path: &Path, limits: &Limits) -> Option<NotPacka
     }
 }
 
-/// Verifies the package at `path` against `trusted`: reads it once and decides with
-/// [`verify_contents`]; a verified package whose file name contradicts its signed name,
-/// version or base model gets a [`Warning::FileName`].
+/// Verifies the package at `path` against `trusted`.
+///
+/// With `PACKAGE.minisig` beside it and without [`VerifyOptions::full`], the detached signature
+/// is tried first ([`detached`]: one BLAKE2b-512 pass over the file and `manifest.json`); when
+/// it decides, the report says [`Check::Detached`]. Otherwise (no `.minisig`, `--full`, or a
+/// `.minisig` that does not vouch for the package, which adds a [`Warning::Minisig`]) the
+/// package is read once and [`verify_contents`] decides; under `--full` a `.minisig` is checked
+/// in that same pass and reported. A verified package whose file name contradicts its signed
+/// name, version or base model gets a [`Warning::FileName`].
 ///
 /// # Errors
 /// [`VerifyError::Io`] when the file cannot be opened; [`VerifyError::NotAPackage`] when it is
@@ -710,31 +774,117 @@ pub fn verify_package(
     trusted: &TrustedKeys,
     opts: &VerifyOptions,
 ) -> Result<VerifyReport, VerifyError> {
+    let open = || {
+        super::sign::open_gzip(path).map_err(|e| match e {
+            super::sign::OpenError::Io(source) => VerifyError::Io {
+                path: path.to_owned(),
+                source,
+            },
+            super::sign::OpenError::NotGzip => VerifyError::NotAPackage {
+                path: path.to_owned(),
+                why: NotPackage::NotGzip,
+            },
+        })
+    };
+    let (file, _) = open()?;
+    let (mut report, minisig) = match detached::read_signature(path) {
+        None => (full_check(path, file, trusted, opts)?.0, None),
+        Some(Err(check)) => (full_check(path, file, trusted, opts)?.0, Some(check)),
+        Some(Ok(sig)) if opts.full => {
+            // The same single pass feeds the detached signature's hash.
+            let mut hashed = Prehashing::new(file);
+            let (report, read_whole) = full_check(path, &mut hashed, trusted, opts)?;
+            let check = detached::DetachedCheck::new(&detached::minisig_path(path));
+            let check = match (read_whole, hashed.finish()) {
+                (false, _) => check.with(DetachedProblem::NotChecked),
+                (true, Err(e)) => check.with(DetachedProblem::Unreadable(e.to_string())),
+                (true, Ok(digest)) => {
+                    let (check, _) = detached::check_digest(check, &sig, &digest, trusted);
+                    detached::check_comment(check, report.expert.as_ref())
+                }
+            };
+            (report, Some(check))
+        }
+        Some(Ok(sig)) => match detached::fast_path(path, file, &sig, trusted, opts) {
+            detached::FastPath::Decided(verdict, check) => {
+                let mut report = VerifyReport {
+                    package: path.display().to_string(),
+                    outcome: verdict.outcome,
+                    check: Check::Detached,
+                    minisig: Some(check),
+                    expert: verdict.expert,
+                    signer: verdict.signer,
+                    members: Vec::new(),
+                    warnings: verdict.warnings,
+                };
+                add_file_name_warning(path, &mut report);
+                return Ok(report);
+            }
+            detached::FastPath::FallBack(check) => {
+                let (file, _) = open()?;
+                (full_check(path, file, trusted, opts)?.0, Some(check))
+            }
+        },
+    };
+    if let Some(check) = &minisig {
+        // An untrusted outcome already says that the key is not trusted.
+        let says_it = |p: &DetachedProblem| match (p, &report.outcome) {
+            (DetachedProblem::UntrustedKey { key_id }, Outcome::Untrusted { key_id: ours }) => {
+                key_id.eq_ignore_ascii_case(ours)
+            }
+            _ => false,
+        };
+        if let Some(problem) = check.problem.as_ref().filter(|p| !says_it(p)) {
+            report.warnings.push(Warning::Minisig {
+                path: check.path.display().to_string(),
+                problem: problem.clone(),
+                fell_back: !opts.full,
+            });
+        }
+    }
+    report.minisig = minisig;
+    add_file_name_warning(path, &mut report);
+    Ok(report)
+}
+
+/// A [`Warning::FileName`] for a verified package whose name contradicts its signed facts.
+fn add_file_name_warning(path: &Path, report: &mut VerifyReport) {
+    if matches!(report.outcome, Outcome::Verified { .. }) {
+        if let Some(w) = report
+            .expert
+            .as_ref()
+            .and_then(|e| file_name_warning(path, e))
+        {
+            report.warnings.push(w);
+        }
+    }
+}
+
+/// The full check: reads the package from `input` once, through the hardened reader, and
+/// decides with [`verify_contents`]. Also returns whether the archive was read to its end
+/// (false when the reader refused it).
+fn full_check(
+    path: &Path,
+    input: impl std::io::Read,
+    trusted: &TrustedKeys,
+    opts: &VerifyOptions,
+) -> Result<(VerifyReport, bool), VerifyError> {
     let not_package = |why| VerifyError::NotAPackage {
         path: path.to_owned(),
         why,
     };
-    let (file, _) = super::sign::open_gzip(path).map_err(|e| match e {
-        super::sign::OpenError::Io(source) => VerifyError::Io {
-            path: path.to_owned(),
-            source,
-        },
-        super::sign::OpenError::NotGzip => not_package(NotPackage::NotGzip),
-    })?;
-    // SEAM (#12.7, minisign fast path): when `PACKAGE.minisig` exists and `opts` does not ask
-    // for the full check, verify it here with a trusted key (one BLAKE2b-512 pass over the
-    // file), then read only `manifest.json` (the first member) for the report and
-    // `--expect-*`, and return `Outcome::Verified` without the member pass below.
     let keep = |p: &str| p == MANIFEST_NAME || p == SIGNATURE_MEMBER;
     let mut report = VerifyReport {
         package: path.display().to_string(),
         outcome: Outcome::Unsigned,
+        check: Check::Full,
+        minisig: None,
         expert: None,
         signer: None,
         members: Vec::new(),
         warnings: Vec::new(),
     };
-    let mut scanned = match archive::scan(std::io::BufReader::new(file), &opts.limits, &keep) {
+    let mut scanned = match archive::scan(std::io::BufReader::new(input), &opts.limits, &keep) {
         Ok(s) => s,
         Err(ReadError::Io(source)) => {
             return Err(VerifyError::Io {
@@ -747,7 +897,7 @@ pub fn verify_package(
                 return Err(not_package(why));
             }
             report.outcome = Outcome::Invalid(Reason::Unreadable(e.to_string()));
-            return Ok(report);
+            return Ok((report, false));
         }
     };
     report.members = scanned
@@ -766,7 +916,7 @@ pub fn verify_package(
         report.outcome = Outcome::Invalid(Reason::NotCanonical(format!(
             "`{MANIFEST_NAME}` is not the first member, as in every package `expert-cli package` writes"
         )));
-        return Ok(report);
+        return Ok((report, true));
     }
     let signature = scanned.kept.remove(SIGNATURE_MEMBER);
     let verdict = verify_contents(
@@ -780,16 +930,7 @@ pub fn verify_package(
     report.expert = verdict.expert;
     report.signer = verdict.signer;
     report.warnings = verdict.warnings;
-    if matches!(report.outcome, Outcome::Verified { .. }) {
-        if let Some(w) = report
-            .expert
-            .as_ref()
-            .and_then(|e| file_name_warning(path, e))
-        {
-            report.warnings.push(w);
-        }
-    }
-    Ok(report)
+    Ok((report, true))
 }
 
 #[cfg(test)]

@@ -935,3 +935,372 @@ fn a_signature_in_the_earlier_statement_format_is_refused_with_its_reason() {
     .code(0);
     s.verify("legacy.expert").code(0);
 }
+
+// ---- the detached signature PACKAGE.minisig and verify's fast path (#12.7) ------------------
+
+impl Signed {
+    /// As [`Signed::new`], signed with `--minisig` too.
+    fn with_minisig() -> Signed {
+        let s = Signed::new();
+        s.run(&[
+            "sign",
+            "p.expert",
+            "--key",
+            "keys/publisher.pem",
+            "--minisig",
+        ])
+        .code(0);
+        assert!(s.path("p.expert.minisig").exists());
+        s
+    }
+    fn json(&self, args: &[&str]) -> serde_json::Value {
+        let out = self
+            .cmd()
+            .arg("--format")
+            .arg("json")
+            .args(args)
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+    /// A detached signature of `pkg`'s bytes by `key`, with the trusted comment `sign
+    /// --minisig` would write for `version` (made through the library, so it can lie).
+    fn minisig_by(&self, pkg: &str, key: &str, version: &str) -> String {
+        let sk = expert_cli::signing::read_secret_key_file(&self.path(key)).unwrap();
+        let comment = expert_cli::signing::detached::trusted_comment(
+            1764072000,
+            pkg,
+            "expert-sample-v1",
+            version,
+            "Qwen/Qwen3-0.6B",
+        )
+        .unwrap();
+        expert_cli::signing::minisign::sign_prehashed(
+            &sk,
+            std::fs::File::open(self.path(pkg)).unwrap(),
+            &comment,
+            "u",
+        )
+        .unwrap()
+    }
+}
+
+const FAST: &str =
+    "(trusted key `keys/publisher.pub`, by the detached signature `p.expert.minisig`)";
+
+#[test]
+fn fast_path_verifies_by_the_detached_signature() {
+    let s = Signed::with_minisig();
+    s.verify("p.expert")
+        .code(0)
+        .stdout(predicate::str::contains(
+            "verified: `p.expert` is expert-sample-v1 v0.1.0 for Qwen/Qwen3-0.6B, signed by ACME CI with key ",
+        ))
+        .stdout(predicate::str::contains(FAST))
+        .stderr("");
+    let v = s.json(&["verify", "p.expert", "--pubkey", "keys/publisher.pub"]);
+    assert_eq!(v["outcome"], "verified");
+    assert_eq!(v["check"], "detached");
+    assert_eq!(
+        v["members"],
+        serde_json::json!([]),
+        "only manifest.json is read"
+    );
+    assert_eq!(v["minisig"]["status"], "verified");
+    assert_eq!(v["minisig"]["path"], "p.expert.minisig");
+    assert_eq!(v["minisig"]["trusted_key"], "keys/publisher.pub");
+    assert_eq!(
+        v["minisig"]["trusted_comment"],
+        "timestamp:1764072000\tfile:p.expert\thashed\texpert:expert-sample-v1\tversion:0.1.0\tbase_model:Qwen/Qwen3-0.6B"
+    );
+    assert_eq!(
+        v["minisig"]["key_id"].as_str().unwrap(),
+        v["key_id"].as_str().unwrap().to_uppercase()
+    );
+    assert_eq!(v["signer"]["publisher"], "ACME CI");
+    // the minisign public key is a trusted key as well; so are the environment and the store
+    s.run(&[
+        "verify",
+        "p.expert",
+        "--pubkey",
+        "keys/publisher.minisign.pub",
+    ])
+    .code(0)
+    .stdout(predicate::str::contains(
+        "(trusted key `keys/publisher.minisign.pub`, by the detached signature",
+    ));
+    s.cmd()
+        .env("EXPERT_CLI_TRUSTED_KEYS", "keys")
+        .args(["verify", "p.expert"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(FAST));
+
+    // --full: signature.sig, every member and the archive; the .minisig checked in the same pass
+    s.run(&[
+        "verify",
+        "p.expert",
+        "--pubkey",
+        "keys/publisher.pub",
+        "--full",
+    ])
+    .code(0)
+    .stdout(predicate::str::contains(
+        "(trusted key `keys/publisher.pub`; every member checked, and the detached signature `p.expert.minisig` verifies too)",
+    ));
+    let v = s.json(&[
+        "verify",
+        "p.expert",
+        "--pubkey",
+        "keys/publisher.pub",
+        "--full",
+    ]);
+    assert_eq!(v["check"], "full");
+    assert_eq!(v["members"].as_array().unwrap().len(), 5);
+    assert_eq!(v["minisig"]["status"], "verified");
+    // without a .minisig: the full check, and no minisig facts
+    std::fs::remove_file(s.path("p.expert.minisig")).unwrap();
+    let v = s.json(&["verify", "p.expert", "--pubkey", "keys/publisher.pub"]);
+    assert_eq!(v["check"], "full");
+    assert_eq!(v["minisig"], serde_json::Value::Null);
+}
+
+#[test]
+fn fast_path_untrusted_is_untrusted() {
+    let s = Signed::with_minisig();
+    s.run(&["verify", "p.expert", "--pubkey", "other/mallory.pub"])
+        .code(3)
+        .stdout(predicate::str::starts_with("untrusted: `p.expert`"))
+        // the outcome already says the key is not trusted
+        .stderr(predicate::str::contains("detached").not());
+    let v = s.json(&["verify", "p.expert", "--pubkey", "other/mallory.pub"]);
+    assert_eq!(v["check"], "full");
+    assert_eq!(v["minisig"]["status"], "not-used");
+    assert_eq!(v["minisig"]["reason"]["code"], "untrusted-key");
+    // nothing trusted at all: the same
+    let config = s.path("config");
+    s.cmd()
+        .env("XDG_CONFIG_HOME", &config)
+        .args(["verify", "p.expert"])
+        .assert()
+        .code(3);
+}
+
+/// Think as an attacker: a package changed after signing, next to the `.minisig` of the
+/// original, must never verify (the detached signature vouches for the original bytes only,
+/// and the full check then finds the change).
+#[test]
+fn a_tampered_package_with_its_old_minisig_never_verifies() {
+    let s = Signed::with_minisig();
+    let old_minisig = std::fs::read(s.path("p.expert.minisig")).unwrap();
+    let with_old_minisig = |pkg: &str| {
+        std::fs::write(s.path(&format!("{pkg}.minisig")), &old_minisig).unwrap();
+    };
+    s.tamper("weights.expert", |m| {
+        *member(m, "adapter_model.safetensors").last_mut().unwrap() ^= 1
+    });
+    s.tamper("version.expert", |m| {
+        replace(
+            member(m, "manifest.json"),
+            "\"version\": \"0.1.0\"",
+            "\"version\": \"0.1.1\"",
+        )
+    });
+    let mut appended = read(&s.path("p.expert"));
+    appended.push(0);
+    std::fs::write(s.path("appended.expert"), appended).unwrap();
+    std::fs::copy(s.path("p.expert"), s.path("resigned.expert")).unwrap();
+    s.run(&["sign", "resigned.expert", "--key", "other/mallory.pem"])
+        .code(0);
+    for (pkg, code, says) in [
+        (
+            "weights.expert",
+            5,
+            "member `adapter_model.safetensors` was modified",
+        ),
+        (
+            "version.expert",
+            5,
+            "the signature does not verify under the trusted key",
+        ),
+        ("appended.expert", 5, "the package is refused"),
+        ("resigned.expert", 3, "untrusted: `resigned.expert`"),
+    ] {
+        with_old_minisig(pkg);
+        let warning = format!(
+            "warning: the detached signature `{pkg}.minisig` is not valid for this package: signature verification failed"
+        );
+        s.verify(pkg)
+            .code(code)
+            .stdout(predicate::str::contains(says))
+            .stderr(predicate::str::contains(warning.as_str()));
+        s.run(&["verify", pkg, "--pubkey", "keys/publisher.pub", "--full"])
+            .code(code);
+        let v = s.json(&["verify", pkg, "--pubkey", "keys/publisher.pub"]);
+        assert_eq!(v["check"], "full", "{pkg}");
+        assert_eq!(v["minisig"]["status"], "invalid", "{pkg}");
+        assert_eq!(v["minisig"]["reason"]["code"], "bad-signature", "{pkg}");
+    }
+}
+
+/// A `.minisig` that does not vouch for a good package never makes `verify` weaker or
+/// silent: the full check decides, and a warning names what is wrong with the `.minisig`.
+#[test]
+fn a_minisig_that_does_not_vouch_for_a_good_package_is_a_warning() {
+    let s = Signed::with_minisig();
+    let good = std::fs::read_to_string(s.path("p.expert.minisig")).unwrap();
+    let cases: Vec<(&str, String, &str, &str)> = vec![
+        (
+            "garbage",
+            "hello\n".to_owned(),
+            "is not valid for this package: the signature file has 1 line",
+            "malformed",
+        ),
+        (
+            "edited-comment",
+            good.replace("version:0.1.0", "version:0.2.0"),
+            "is not valid for this package: the trusted comment's signature does not verify",
+            "bad-signature",
+        ),
+        (
+            "other-version",
+            s.minisig_by("p.expert", "keys/publisher.pem", "0.2.0"),
+            "is not valid for this package: its trusted comment says version `0.2.0`, but the packaged manifest says `0.1.0`",
+            "comment-mismatch",
+        ),
+        (
+            "by-mallory",
+            s.minisig_by("p.expert", "other/mallory.pem", "0.1.0"),
+            "was not used: it was made by the key with minisign key id ",
+            "untrusted-key",
+        ),
+    ];
+    for (name, minisig, says, code) in cases {
+        let pkg = format!("{name}.expert");
+        std::fs::copy(s.path("p.expert"), s.path(&pkg)).unwrap();
+        std::fs::write(s.path(&format!("{pkg}.minisig")), minisig).unwrap();
+        s.verify(&pkg)
+            .code(0)
+            .stdout(predicate::str::contains(
+                "(trusted key `keys/publisher.pub`)",
+            ))
+            .stderr(predicate::str::contains(says))
+            .stderr(predicate::str::contains(
+                "; the package was checked in full instead",
+            ));
+        let v = s.json(&["verify", &pkg, "--pubkey", "keys/publisher.pub"]);
+        assert_eq!(v["check"], "full", "{name}");
+        assert_eq!(v["minisig"]["reason"]["code"], code, "{name}");
+        assert!(
+            v["warnings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|w| w["code"].as_str().unwrap().starts_with("minisig-")),
+            "{name}: {v}"
+        );
+        // --full says the same, without falling back from anything
+        s.run(&["verify", &pkg, "--pubkey", "keys/publisher.pub", "--full"])
+            .code(0)
+            .stderr(predicate::str::contains(says))
+            .stderr(predicate::str::contains("checked in full instead").not());
+    }
+    // a .minisig from another key that is trusted too, over these very bytes: that key vouches
+    // for them, but the package's signature names the publisher's key; the full check decides
+    s.run(&[
+        "verify",
+        "by-mallory.expert",
+        "--pubkey",
+        "keys/publisher.pub",
+        "--pubkey",
+        "other/mallory.pub",
+    ])
+    .code(0)
+    .stdout(predicate::str::contains(
+        "(trusted key `keys/publisher.pub`)",
+    ))
+    .stderr(predicate::str::contains(
+        "was not used: it was made by the trusted key ",
+    ));
+    // a .minisig that is a folder: not used
+    std::fs::copy(s.path("p.expert"), s.path("dir.expert")).unwrap();
+    std::fs::create_dir(s.path("dir.expert.minisig")).unwrap();
+    s.verify("dir.expert")
+        .code(0)
+        .stderr(predicate::str::contains(
+            "the detached signature `dir.expert.minisig` was not used: it cannot be read",
+        ));
+}
+
+#[test]
+fn expectations_under_the_fast_path() {
+    let s = Signed::with_minisig();
+    let verify = |extra: &[&str]| {
+        let mut c = s.cmd();
+        c.args(["verify", "p.expert", "--pubkey", "keys/publisher.pub"])
+            .args(extra);
+        c.assert()
+    };
+    verify(&[
+        "--expect-name",
+        "expert-sample-v1",
+        "--expect-version",
+        "0.1.0",
+    ])
+    .code(0)
+    .stdout(predicate::str::contains(FAST));
+    verify(&["--expect-version", "0.2.0"])
+        .code(5)
+        .stdout(predicate::str::contains(
+            "the signed manifest says version `0.1.0`, but `0.2.0` was expected",
+        ))
+        .stderr(predicate::str::contains("older or substituted"));
+    verify(&["--expect-name", "expert-sql"]).code(5);
+    let v = s.json(&[
+        "verify",
+        "p.expert",
+        "--pubkey",
+        "keys/publisher.pub",
+        "--expect-version",
+        "0.2.0",
+    ]);
+    assert_eq!(v["check"], "detached");
+    assert_eq!(v["reason"]["code"], "unexpected");
+    assert_eq!(v["exit_code"], 5);
+    // a renamed package keeps verifying by its .minisig, with the file-name warning
+    std::fs::copy(
+        s.path("p.expert"),
+        s.path("expert-sample-v1-qwen306b.v0.0.9.expert"),
+    )
+    .unwrap();
+    std::fs::copy(
+        s.path("p.expert.minisig"),
+        s.path("expert-sample-v1-qwen306b.v0.0.9.expert.minisig"),
+    )
+    .unwrap();
+    s.verify("expert-sample-v1-qwen306b.v0.0.9.expert")
+        .code(0)
+        .stdout(predicate::str::contains("by the detached signature"))
+        .stderr(predicate::str::contains(
+            "does not match the signed expert-sample-v1 v0.1.0",
+        ));
+}
+
+#[test]
+fn sign_takes_the_package_as_an_argument_too() {
+    let s = Signed::new();
+    s.run(&["sign", "p.expert", "--key", "keys/publisher.pem"])
+        .code(0)
+        .stdout(predicate::str::ends_with("  p.expert\n"));
+    s.verify("p.expert").code(0);
+    s.run(&[
+        "sign",
+        "p.expert",
+        "--expert",
+        "p.expert",
+        "--key",
+        "keys/publisher.pem",
+    ])
+    .code(2);
+    s.run(&["sign", "--key", "keys/publisher.pem"]).code(2);
+}

@@ -746,3 +746,186 @@ fn sign_decrypts_an_encrypted_key() {
     .code(0);
     run(&["verify", "p.expert", "--pubkey", "k.pub"], None).code(0);
 }
+
+// ---- sign --minisig: PACKAGE.minisig, checked by stock minisign (#12.7) ----------------------
+
+/// The trusted comment `sign --minisig` writes for fixtures/expert-tiny packaged as
+/// `p.expert` and signed at SOURCE_DATE_EPOCH 1764072000.
+const TINY_TRUSTED: &str = "timestamp:1764072000\tfile:p.expert\thashed\texpert:expert-sample-v1\tversion:0.1.0\tbase_model:Qwen/Qwen3-0.6B";
+
+/// fixtures/expert-tiny packaged as `p.expert` in a fresh folder, with a key `k.pem`
+/// (encrypted with `passphrase` when given).
+fn tiny_package(passphrase: Option<&str>) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    crate::common::copy_dir(&crate::common::fixture("expert-tiny"), d.path());
+    cmd()
+        .current_dir(d.path())
+        .args(["package", "--output", "p.expert"])
+        .assert()
+        .code(0);
+    let mut keygen = cmd();
+    keygen.current_dir(d.path());
+    match passphrase {
+        Some(p) => keygen
+            .env(PASSPHRASE_VAR, p)
+            .args(["keygen", "--encrypt", "--output", "k.pem"]),
+        None => keygen.args(["keygen", "--output", "k.pem"]),
+    };
+    keygen.assert().code(0);
+    d
+}
+
+/// `minisign -V` of `p.expert` with `k.minisign.pub` passes and shows our trusted comment.
+fn stock_minisign_accepts(dir: &Path) {
+    let out = minisign(dir, &["-V", "-p", "k.minisign.pub", "-m", "p.expert"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("Trusted comment: {TINY_TRUSTED}\n")),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn sign_minisig_is_checked_by_stock_minisign_for_every_key_source() {
+    if !have_minisign() {
+        return;
+    }
+    // a key file, with the package given as PACKAGE and as --expert
+    for args in [
+        &["sign", "p.expert", "--key", "k.pem", "--minisig"][..],
+        &[
+            "sign",
+            "--expert",
+            "p.expert",
+            "--key",
+            "k.pem",
+            "--minisig",
+        ][..],
+    ] {
+        let d = tiny_package(None);
+        cmd()
+            .current_dir(d.path())
+            .env("SOURCE_DATE_EPOCH", "1764072000")
+            .args(args)
+            .assert()
+            .code(0)
+            .stderr(predicate::str::contains(
+                "Wrote `p.expert.minisig`, the detached signature (minisign key id ",
+            ));
+        stock_minisign_accepts(d.path());
+        // the package and sidecar it signs are the final ones
+        let st = Command::new("sha256sum")
+            .args(["-c", "p.expert.sha256"])
+            .current_dir(d.path())
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+
+    // --key-env, with the PEM text
+    let d = tiny_package(None);
+    let pem = fs::read_to_string(d.path().join("k.pem")).unwrap();
+    cmd()
+        .current_dir(d.path())
+        .env("SOURCE_DATE_EPOCH", "1764072000")
+        .env("SIGNING_KEY", pem)
+        .args(["sign", "p.expert", "--key-env", "SIGNING_KEY", "--minisig"])
+        .assert()
+        .code(0);
+    stock_minisign_accepts(d.path());
+
+    // an encrypted key, its passphrase from the environment
+    let d = tiny_package(Some("correct horse"));
+    cmd()
+        .current_dir(d.path())
+        .env("SOURCE_DATE_EPOCH", "1764072000")
+        .env(PASSPHRASE_VAR, "correct horse")
+        .args(["sign", "p.expert", "--key", "k.pem", "--minisig"])
+        .assert()
+        .code(0);
+    stock_minisign_accepts(d.path());
+    cmd()
+        .current_dir(d.path())
+        .args(["verify", "p.expert", "--pubkey", "k.pub"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "by the detached signature `p.expert.minisig`",
+        ));
+}
+
+#[test]
+fn resigning_never_leaves_a_stale_minisig() {
+    if !have_minisign() {
+        return;
+    }
+    let d = tiny_package(None);
+    let sign = |extra: &[&str]| {
+        let mut c = cmd();
+        c.current_dir(d.path())
+            .env("SOURCE_DATE_EPOCH", "1764072000")
+            .args(["sign", "p.expert", "--key", "k.pem"])
+            .args(extra);
+        c.assert().code(0)
+    };
+    sign(&["--minisig"]);
+    stock_minisign_accepts(d.path());
+    // without --minisig: the new bytes get no detached signature, and the old one is removed
+    sign(&["--publisher", "Second"]).stderr(predicate::str::contains(
+        "Removed `p.expert.minisig`: it signed the package as it was before",
+    ));
+    assert!(!d.path().join("p.expert.minisig").exists());
+    // with --minisig: refreshed, for the new bytes
+    sign(&["--minisig", "--publisher", "Third"]);
+    stock_minisign_accepts(d.path());
+    let json = cmd()
+        .current_dir(d.path())
+        .args(["--format", "json", "sign", "p.expert", "--key", "k.pem"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(v["minisig"], serde_json::Value::Null);
+    assert_eq!(v["removed_stale_minisig"], true);
+    assert!(!d.path().join("p.expert.minisig").exists());
+}
+
+/// A signature made by stock `minisign -S` with a key the verifier trusts proves that key
+/// signed the bytes, but its trusted comment is not ours: it is not used, and the full check
+/// decides (here: `signature.sig` is by a key that is not trusted).
+#[test]
+fn a_stock_minisign_signature_is_not_the_fast_path() {
+    if !have_minisign() {
+        return;
+    }
+    let d = tiny_package(None);
+    cmd()
+        .current_dir(d.path())
+        .args(["sign", "p.expert", "--key", "k.pem"])
+        .assert()
+        .code(0);
+    let out = minisign(d.path(), &["-G", "-W", "-p", "m.pub", "-s", "m.key"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = minisign(d.path(), &["-S", "-s", "m.key", "-m", "p.expert"]);
+    assert!(out.status.success(), "{}", text(&out));
+    cmd()
+        .current_dir(d.path())
+        .args(["verify", "p.expert", "--pubkey", "m.pub"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "the detached signature `p.expert.minisig` was not used: its trusted comment is not the one `expert-cli sign --minisig` writes",
+        ));
+    // with the package's own key trusted too: verified by the full check
+    cmd()
+        .current_dir(d.path())
+        .args([
+            "verify", "p.expert", "--pubkey", "m.pub", "--pubkey", "k.pub",
+        ])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("(trusted key `k.pub`)"));
+}

@@ -510,6 +510,7 @@ fn sign_package_reports_progress_and_verify_package_agrees() {
         created_at: GOLDEN_TIME,
         write: WriteOptions::default(),
         limits: Limits::default(),
+        minisig: false,
     };
     let mut progress = Recorder::default();
     let mut out = Vec::new();
@@ -555,6 +556,92 @@ fn sign_package_reports_progress_and_verify_package_agrees() {
     assert!(matches!(verified.outcome, Outcome::Verified { .. }));
     assert!(verified.warnings.is_empty(), "{:?}", verified.warnings);
     assert_eq!(verified.members.len(), 5);
+}
+
+/// `SignOptions::minisig`: the detached signature is of exactly the bytes written (hashed while
+/// they were written), in minisign's format with the documented trusted comment; the library's
+/// fast path then decides from it, and refuses it for other bytes.
+#[test]
+fn sign_package_makes_the_detached_signature_of_the_bytes_it_writes() {
+    use expert_cli::archive::{Limits, WriteOptions};
+    use expert_cli::signing::minisign;
+    use expert_cli::signing::{sign_package, verify_package, Check, DetachedStatus, SignOptions};
+    let dir = tempdir();
+    let input = dir.path().join("expert-sample-v1-qwen306b.v0.1.0.expert");
+    golden_package(&input);
+    let opts = SignOptions {
+        publisher: Some("ACME CI".into()),
+        created_at: GOLDEN_TIME,
+        write: WriteOptions::default(),
+        limits: Limits::default(),
+        minisig: true,
+    };
+    let mut out = Vec::new();
+    let report = sign_package(
+        &input,
+        &mut out,
+        &golden_key(),
+        &opts,
+        &mut Recorder::default(),
+    )
+    .unwrap();
+    let m = report.minisig.clone().expect("asked for");
+    assert_eq!(
+        m.trusted_comment,
+        "timestamp:1795608000\tfile:expert-sample-v1-qwen306b.v0.1.0.expert\thashed\texpert:expert-sample-v1\tversion:0.1.0\tbase_model:Qwen/Qwen3-0.6B"
+    );
+    assert_eq!(m.key_id, "56475AA75463474C");
+    assert_eq!(m.path, format!("{}.minisig", input.display()));
+    let v = minisign::verify(&[golden_key().public_key()], &out[..], m.text.as_bytes()).unwrap();
+    assert_eq!(v.trusted_comment, m.trusted_comment);
+    // the same package bytes as without --minisig
+    let mut plain = Vec::new();
+    let without = SignOptions {
+        minisig: false,
+        ..opts.clone()
+    };
+    let r = sign_package(
+        &input,
+        &mut plain,
+        &golden_key(),
+        &without,
+        &mut Recorder::default(),
+    )
+    .unwrap();
+    assert_eq!(plain, out);
+    assert!(r.minisig.is_none());
+
+    fs::write(&input, &out).unwrap();
+    fs::write(&m.path, &m.text).unwrap();
+    let mut trust = TrustedKeys::new();
+    trust.add(golden_key().public_key(), "golden");
+    let fast = verify_package(&input, &trust, &VerifyOptions::default()).unwrap();
+    assert!(matches!(fast.outcome, Outcome::Verified { .. }));
+    assert_eq!(fast.check, Check::Detached);
+    assert!(fast.members.is_empty() && fast.warnings.is_empty());
+    let full = VerifyOptions {
+        full: true,
+        ..VerifyOptions::default()
+    };
+    let full = verify_package(&input, &trust, &full).unwrap();
+    assert_eq!(full.check, Check::Full);
+    assert_eq!(full.members.len(), 5);
+    assert_eq!(
+        full.minisig.as_ref().map(|c| c.status()),
+        Some(DetachedStatus::Verified)
+    );
+    // one changed byte: the detached signature does not hold, the full check decides
+    let mut changed = out.clone();
+    let last = changed.len() - 1;
+    changed[last] ^= 1;
+    fs::write(&input, &changed).unwrap();
+    let r = verify_package(&input, &trust, &VerifyOptions::default()).unwrap();
+    assert!(matches!(r.outcome, Outcome::Invalid(_)));
+    assert_eq!(r.check, Check::Full);
+    assert_eq!(
+        r.minisig.as_ref().map(|c| c.status()),
+        Some(DetachedStatus::Invalid)
+    );
 }
 
 // ---- keys and trust -------------------------------------------------------------------

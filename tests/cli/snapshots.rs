@@ -230,6 +230,42 @@ fn verify_json_for_each_outcome() {
     verify("verify-json-invalid", &trusted);
 }
 
+/// `sign --minisig` and `verify` by the detached signature, and `verify --full` beside it.
+#[test]
+fn minisig_json() {
+    let d = tempfile::tempdir().unwrap();
+    tiny(d.path());
+    let key = fixture("signing/seed0-31.pem");
+    let trusted = fixture("signing/seed0-31.pub");
+    let r = run(
+        d.path(),
+        &[
+            "--format",
+            "json",
+            "sign",
+            "tiny.expert",
+            "--key",
+            key.to_str().unwrap(),
+            "--minisig",
+        ],
+    );
+    assert_snapshot("sign-json-minisig", d.path(), &r);
+    let verify = |name: &str, extra: &[&str]| {
+        let mut args = vec![
+            "--format",
+            "json",
+            "verify",
+            "tiny.expert",
+            "--pubkey",
+            trusted.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        assert_snapshot(name, d.path(), &run(d.path(), &args));
+    };
+    verify("verify-json-detached", &[]);
+    verify("verify-json-full-with-minisig", &["--full"]);
+}
+
 #[test]
 fn error_json_for_a_missing_manifest() {
     let d = tempfile::tempdir().unwrap();
