@@ -89,3 +89,36 @@ impl From<LoadError> for CliError {
         }
     }
 }
+
+// ---- cli: the embedded Python of `train` (#12.1) ----
+
+impl From<expert_cli::train::interpreter::InterpreterError> for CliError {
+    fn from(e: expert_cli::train::interpreter::InterpreterError) -> Self {
+        use expert_cli::train::interpreter::{InterpreterError, Source, EMBEDDED};
+        let minor = EMBEDDED.map_or("3.11", |p| p.minor());
+        let recreate = format!(
+            "make one with Python {minor} (`scripts/python-env.sh DIR` when `python3` is {minor}, or `python{minor} -m venv DIR` then `DIR/bin/pip install -r python/requirements.txt`) and pass --python-env DIR"
+        );
+        let message = e.to_string();
+        match e {
+            InterpreterError::Config { path, error } => CliError::io("read", &path, &error),
+            InterpreterError::Version { .. } => {
+                CliError::new(ExitStatus::Train, message).hint(recreate)
+            }
+            InterpreterError::NoStdlib { chosen_by, .. } => {
+                let hint = match chosen_by {
+                    Source::PythonHome => format!(
+                        "set PYTHONHOME to the prefix of a Python {minor} installation (the folder holding lib/python{minor}/os.py), or unset it"
+                    ),
+                    Source::Venv(_) => format!(
+                        "the Python this environment was made with is gone: install Python {minor} again, or {recreate}"
+                    ),
+                    Source::Build => format!(
+                        "no virtual environment names its Python: {recreate}; or set PYTHONHOME to a Python {minor} installation"
+                    ),
+                };
+                CliError::new(ExitStatus::Train, message).hint(hint)
+            }
+        }
+    }
+}

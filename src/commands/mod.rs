@@ -5,6 +5,7 @@ mod keygen;
 mod man;
 mod migrate;
 mod package;
+mod python;
 mod schema;
 mod sign;
 mod train;

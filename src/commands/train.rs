@@ -125,9 +125,10 @@ pub fn run(args: TrainArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
     }
 
     // A real run: render into the output folder, then hand the plan to Python.
-    if !cfg!(feature = "python") {
+    if !cfg!(embedded_python) {
         return Err(train_error(TrainError::NoPython));
     }
+    super::python::prepare(python_env(args.python_env.as_deref()).as_deref(), ui)?;
     let out = plan.output_dir.clone();
     // Folders this run creates are removed again if it fails before writing anything in them.
     let created: Vec<PathBuf> = [Some(out.clone()), out.parent().map(Path::to_owned)]
@@ -325,7 +326,7 @@ fn train_error(e: TrainError) -> CliError {
             )
         }
         TrainError::NoPython => CliError::new(ExitStatus::Train, message).hint(
-            "use --dry-run, or --emit-plan and `python -m expert_trainer PLAN`, or build with default features",
+            "use --dry-run, or --emit-plan and `python -m expert_trainer PLAN`; or rebuild in this repository with the default features and a static libpython3.11 installed (Debian: libpython3.11-dev; docs/CLI.md#python)",
         ),
         other => CliError::new(ExitStatus::Train, other.to_string()),
     }

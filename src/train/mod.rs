@@ -10,10 +10,11 @@
 pub mod dataset;
 pub mod events;
 pub mod fields;
+pub mod interpreter;
 pub mod plan;
 pub mod templates;
 
-#[cfg(feature = "python")]
+#[cfg(embedded_python)]
 pub mod bridge;
 
 pub use events::{Event, Observer};
@@ -106,8 +107,9 @@ pub enum TrainError {
         /// The last lines of the Python traceback.
         traceback: String,
     },
-    /// This binary was built without the `python` feature.
-    #[error("this expert-cli was built without Python support (cargo feature `python`)")]
+    /// This binary was built without the trainer: without the `python` feature, or where no
+    /// static libpython was found (build.rs).
+    #[error("this expert-cli was built without the Python trainer")]
     NoPython,
 }
 
@@ -230,18 +232,18 @@ pub struct Outcome {
 ///
 /// # Errors
 /// [`TrainError::PythonEnv`], [`TrainError::Python`], or [`TrainError::NoPython`] when built
-/// without the `python` feature.
+/// without the trainer.
 pub fn run(
     plan: &TrainingPlan,
     python: &PythonSetup,
     observer: &mut dyn Observer,
     stop: Arc<AtomicBool>,
 ) -> Result<Outcome, TrainError> {
-    #[cfg(feature = "python")]
+    #[cfg(embedded_python)]
     {
         bridge::run(plan, python, observer, stop)
     }
-    #[cfg(not(feature = "python"))]
+    #[cfg(not(embedded_python))]
     {
         let _ = (plan, python, observer, stop);
         Err(TrainError::NoPython)

@@ -20,4 +20,5 @@ mod precommit;
 mod regressions;
 mod signing;
 mod snapshots;
+mod startup;
 mod train;
