@@ -5,6 +5,7 @@ mod common;
 
 mod archive;
 mod cli_completions;
+mod cli_output;
 mod cli_package;
 mod cli_signing;
 mod cli_validate;
