@@ -60,21 +60,28 @@ fn check_format(command: &str, format: Format) -> Result<(), CliError> {
     }
     let given = format.to_possible_value_name();
     let list: Vec<&str> = takes.iter().map(|f| f.to_possible_value_name()).collect();
-    let err = CliError::new(
-        ExitStatus::Usage,
-        format!(
-            "`{command}` takes --format {}, not {given}",
-            list.join(" or ")
+    let (message, hint) = match (format, takes.len()) {
+        (Format::Sarif | Format::Github, 1) => (
+            format!(
+                "--format {given} is only for `validate`; `{command}` takes only --format text"
+            ),
+            "leave --format out: this command prints a script or a page".to_owned(),
         ),
-    );
-    Err(if takes.len() == 1 {
-        err.hint("leave --format out: this command prints a script or a page")
-    } else {
-        err.hint(format!(
-            "use --format {}; sarif and github are for `validate`",
-            list.join(" or ")
-        ))
-    })
+        (Format::Sarif | Format::Github, _) => (
+            format!(
+                "--format {given} is only for `validate`; `{command}` takes --format {}",
+                list.join(" or ")
+            ),
+            format!("use --format {}", list.join(" or ")),
+        ),
+        _ => (
+            format!(
+                "`{command}` prints a script or a page: it takes only --format text, not {given}"
+            ),
+            "leave --format out".to_owned(),
+        ),
+    };
+    Err(CliError::new(ExitStatus::Usage, message).hint(hint))
 }
 
 /// Prints a manifest's warnings on stderr (commands other than `validate` keep going).

@@ -57,7 +57,7 @@ fn usage_errors_are_json_on_stdout_with_format_json() {
         ),
         (
             &["--format", "json", "completions", "bash"],
-            "`completions` takes --format text, not json",
+            "`completions` prints a script or a page: it takes only --format text, not json",
         ),
     ];
     for (args, message) in cases {
@@ -177,7 +177,7 @@ fn format_offers_only_what_a_command_takes() {
     assert_eq!(code, 2);
     assert_eq!(
         stderr,
-        "error: `sign` takes --format text or json, not github\nhint: use --format text or json; sarif and github are for `validate`\n"
+        "error: --format github is only for `validate`; `sign` takes --format text or json\nhint: use --format text or json\n"
     );
     let good = fixture("manifests/valid-v2.json");
     for format in ["text", "json", "sarif", "github"] {
