@@ -105,6 +105,10 @@ impl From<expert_cli::train::interpreter::InterpreterError> for CliError {
             InterpreterError::Version { .. } => {
                 CliError::new(ExitStatus::Train, message).hint(recreate)
             }
+            InterpreterError::Newer { embedded, .. } => CliError::new(ExitStatus::Train, message)
+                .hint(format!(
+                    "make the environment with Python {embedded} (the Python this expert-cli was built with), or rebuild expert-cli with the environment's Python (`PYO3_PYTHON=…/bin/python{minor} cargo build --release`)"
+                )),
             InterpreterError::NoStdlib { chosen_by, .. } => {
                 let hint = match chosen_by {
                     Source::PythonHome => format!(

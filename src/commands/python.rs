@@ -23,6 +23,22 @@ pub fn prepare(venv: Option<&Path>, ui: &Ui) -> Result<(), CliError> {
         home.path.display(),
         home.source
     ));
+    // Another installation of the same version may compile other modules into its interpreter
+    // (Debian's has `math` and `zlib` built in, pyenv's loads them from lib-dynload).
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    };
+    if !same(&home.path, Path::new(embedded.prefix)) {
+        ui.warn(&format!(
+            "the standard library comes from {}, not from {} where this expert-cli's Python {} was built; if an import fails, make the environment with {}/bin/python{}",
+            home.path.display(),
+            embedded.prefix,
+            embedded.version,
+            embedded.prefix,
+            embedded.minor()
+        ));
+    }
     // Python reads it when it starts, on the trainer thread, after this returns; no other
     // thread reads the environment meanwhile.
     std::env::set_var(crate::env::PYTHONHOME, &home.path);

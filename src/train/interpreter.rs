@@ -79,6 +79,17 @@ pub enum InterpreterError {
         /// The embedded version.
         embedded: &'static str,
     },
+    /// The virtual environment was made by a later release of the same minor version, whose
+    /// extension modules may call functions the embedded interpreter lacks.
+    #[error("the Python environment `{}` is Python {found}, newer than the Python {embedded} this expert-cli embeds", venv.display())]
+    Newer {
+        /// The environment.
+        venv: PathBuf,
+        /// Its version (`version` in `pyvenv.cfg`).
+        found: String,
+        /// The embedded version.
+        embedded: &'static str,
+    },
     /// No standard library of the embedded version where it was looked for.
     #[error("`train` needs the standard library of Python {embedded} and it is not in `{}` ({chosen_by})", looked.display())]
     NoStdlib {
@@ -131,9 +142,19 @@ pub fn locate(
             .find(|(k, _)| k == "version" || k == "version_info")
             .map(|(_, v)| v.clone());
         if let Some(found) = version {
+            let venv = venv.map(Path::to_owned).unwrap_or_default();
             if minor(&found) != embedded.minor() {
                 return Err(InterpreterError::Version {
-                    venv: venv.map(Path::to_owned).unwrap_or_default(),
+                    venv,
+                    found,
+                    embedded: embedded.version,
+                });
+            }
+            // 3.11.7's `_ssl` needs `_PyModule_Add`, which 3.11.2 lacks: a later patch release's
+            // library does not load into an earlier interpreter.
+            if numbers(&found) > numbers(embedded.version) {
+                return Err(InterpreterError::Newer {
+                    venv,
                     found,
                     embedded: embedded.version,
                 });
@@ -180,6 +201,15 @@ fn parse_cfg(text: &str) -> Vec<(String, String)> {
     text.lines()
         .filter_map(|l| l.split_once('='))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect()
+}
+
+/// `[3, 11, 7]` of `3.11.7` or `3.11.7.final.0`.
+fn numbers(version: &str) -> Vec<u32> {
+    version
+        .split('.')
+        .map_while(|p| p.parse().ok())
+        .take(3)
         .collect()
 }
 
@@ -302,6 +332,22 @@ mod tests {
         };
         let home = locate(e, Some(dir.path()), None).unwrap();
         assert_eq!((home.path, home.source), (prefix, Source::Build));
+    }
+
+    #[test]
+    fn a_later_patch_release_is_refused_an_earlier_one_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let prefix = install(dir.path(), "3.11");
+        let v = venv(dir.path(), &prefix.join("bin"), "3.11.8");
+        assert!(matches!(
+            locate(E, Some(&v), None),
+            Err(InterpreterError::Newer { found, .. }) if found == "3.11.8"
+        ));
+        let v = venv(dir.path(), &prefix.join("bin"), "3.11.7.final.0");
+        assert!(locate(E, Some(&v), None).is_ok());
+        let v = venv(dir.path(), &prefix.join("bin"), "3.11.2");
+        assert!(locate(E, Some(&v), None).is_ok());
+        assert!(numbers("3.11.10") > numbers("3.11.7"));
     }
 
     #[test]

@@ -199,6 +199,17 @@ fn train_names_the_python_it_needs_for_another_version() {
         "{err}"
     );
     assert!(err.contains("hint: make one with Python 3.11"), "{err}");
+
+    // A later patch release's extension modules need functions an earlier interpreter lacks.
+    let later = tempfile::tempdir().unwrap();
+    let venv = fake_venv(later.path(), Path::new("/usr/bin"), "3.11.99");
+    let (code, err) = train(later.path(), &venv, None).unwrap();
+    assert_eq!(code, 8, "{err}");
+    assert!(
+        err.contains("is Python 3.11.99, newer than the Python 3.11.")
+            && err.contains("hint: make the environment with Python 3.11."),
+        "{err}"
+    );
 }
 
 #[test]
