@@ -21,47 +21,74 @@ pub const XDG_CONFIG_HOME: &str = "XDG_CONFIG_HOME";
 /// verify: the home folder; the trust store defaults to `~/.config/expert-cli/trusted/`.
 pub const HOME: &str = "HOME";
 
-/// Every variable, with one line of documentation.
-#[cfg_attr(not(test), allow(dead_code))] // read by the docs test below
+/// The prefix of the Python installation whose standard library `train`'s embedded
+/// interpreter uses; by default the `home` of the virtual environment's `pyvenv.cfg`. `train`
+/// sets it for the interpreter it starts.
+pub const PYTHONHOME: &str = "PYTHONHOME";
+
+/// Every variable, with one line of documentation: the text of docs/CLI.md's table and of the
+/// man page's ENVIRONMENT section.
 pub const ALL: &[(&str, &str)] = &[
-    (NO_COLOR, "turns colour off when set"),
+    (
+        NO_COLOR,
+        "turns colour off when set (to anything non-empty)",
+    ),
     (
         VIRTUAL_ENV,
         "train: Python environment of the trainer when --python-env is absent",
     ),
     (
+        PYTHONHOME,
+        "train: the Python installation whose standard library the embedded interpreter uses (default: the `home` of the environment's pyvenv.cfg)",
+    ),
+    (
         SOURCE_DATE_EPOCH,
-        "mtime of package members (default 315532800, 1980-01-01)",
+        "mtime of package members (default 315532800, 1980-01-01); `integrity.created_at` of `sign` (default: now)",
     ),
     (
         EXPERT_CLI_KEY_PASSPHRASE,
-        "passphrase of an encrypted secret key (keygen --encrypt, sign); else asked on the terminal",
+        "passphrase of an encrypted secret key (`keygen --encrypt`, `sign`); without it the passphrase is asked on the terminal, and never without one",
     ),
     (
         EXPERT_CLI_TRUSTED_KEYS,
-        "verify: trusted keys (`:`-separated files and folders) when no --pubkey/--trusted-keys",
+        "verify: trusted keys when neither `--pubkey` nor `--trusted-keys` is given: `:`-separated key files and folders of `*.pub` files",
     ),
     (
         XDG_CONFIG_HOME,
-        "verify: the trust store is `$XDG_CONFIG_HOME/expert-cli/trusted/`",
+        "verify: the trust store is `$XDG_CONFIG_HOME/expert-cli/trusted/` (when absolute)",
     ),
     (
         HOME,
-        "verify: the trust store defaults to `~/.config/expert-cli/trusted/`",
+        "verify: without `XDG_CONFIG_HOME` the trust store is `~/.config/expert-cli/trusted/`",
     ),
 ];
 
 #[cfg(test)]
 mod tests {
     #[test]
-    fn every_variable_is_documented_in_cli_md() {
+    fn the_table_in_cli_md_matches() {
         let doc =
             std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/CLI.md")).unwrap();
-        for (name, _) in super::ALL {
-            assert!(
-                doc.contains(&format!("| `{name}` |")),
-                "docs/CLI.md does not list `{name}`"
-            );
-        }
+        let rows: Vec<(String, String)> = doc
+            .lines()
+            .skip_while(|l| !l.starts_with("## Environment"))
+            .skip(1)
+            .take_while(|l| !l.starts_with("## "))
+            .filter_map(|l| {
+                let (name, text) = l
+                    .strip_prefix("| `")?
+                    .strip_suffix(" |")?
+                    .split_once("` | ")?;
+                Some((name.to_owned(), text.to_owned()))
+            })
+            .collect();
+        let table: Vec<(String, String)> = super::ALL
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .collect();
+        assert_eq!(
+            rows, table,
+            "docs/CLI.md's environment table differs from src/env.rs"
+        );
     }
 }

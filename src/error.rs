@@ -448,8 +448,45 @@ impl From<expert_cli::train::TrainError> for CliError {
                 }))
             }
             TrainError::NoPython => CliError::new(ExitStatus::Train, message).hint(
-                "use --dry-run, or --emit-plan and `python -m expert_trainer PLAN`, or build with default features",
+                "use --dry-run, or --emit-plan and `python -m expert_trainer PLAN`; or rebuild in this repository with the default features and a static libpython3.11 installed (Debian: libpython3.11-dev; docs/CLI.md#python)",
             ),
+        }
+    }
+}
+
+// ---- cli: the embedded Python of `train` (#12.1) ----
+
+impl From<expert_cli::train::interpreter::InterpreterError> for CliError {
+    fn from(e: expert_cli::train::interpreter::InterpreterError) -> Self {
+        use expert_cli::train::interpreter::{InterpreterError, Source, EMBEDDED};
+        let minor = EMBEDDED.map_or("3.11", |p| p.minor());
+        let recreate = format!(
+            "make one with Python {minor} (`scripts/python-env.sh DIR` when `python3` is {minor}, or `python{minor} -m venv DIR` then `DIR/bin/pip install -r python/requirements.txt`) and pass --python-env DIR"
+        );
+        let message = e.to_string();
+        match e {
+            InterpreterError::Config { path, error } => CliError::io("read", &path, &error),
+            InterpreterError::Version { .. } => {
+                CliError::new(ExitStatus::Train, message).hint(recreate)
+            }
+            InterpreterError::Newer { embedded, .. } => CliError::new(ExitStatus::Train, message)
+                .hint(format!(
+                    "make the environment with Python {embedded} (the Python this expert-cli was built with), or rebuild expert-cli with the environment's Python (`PYO3_PYTHON=…/bin/python{minor} cargo build --release`)"
+                )),
+            InterpreterError::NoStdlib { chosen_by, .. } => {
+                let hint = match chosen_by {
+                    Source::PythonHome => format!(
+                        "set PYTHONHOME to the prefix of a Python {minor} installation (the folder holding lib/python{minor}/os.py), or unset it"
+                    ),
+                    Source::Venv(_) => format!(
+                        "the Python this environment was made with is gone: install Python {minor} again, or {recreate}"
+                    ),
+                    Source::Build => format!(
+                        "no virtual environment names its Python: {recreate}; or set PYTHONHOME to a Python {minor} installation"
+                    ),
+                };
+                CliError::new(ExitStatus::Train, message).hint(hint)
+            }
         }
     }
 }

@@ -6,6 +6,7 @@ mod keygen;
 mod man;
 mod migrate;
 mod package;
+mod python;
 mod schema;
 mod sign;
 mod train;
@@ -19,14 +20,7 @@ use crate::render::Ui;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli, ui: &Ui) -> Result<ExitStatus, CliError> {
-    let only_validate = matches!(ui.format, Format::Sarif | Format::Github);
-    if only_validate && !matches!(cli.command, Command::Validate(_)) {
-        return Err(CliError::new(
-            ExitStatus::Usage,
-            "--format sarif and --format github are only for `validate`",
-        )
-        .hint("use --format text or --format json"));
-    }
+    check_format(name(&cli.command), ui.format)?;
     match cli.command {
         Command::Validate(args) => validate::run(args, ui),
         Command::Migrate(args) => migrate::run(args, ui),
@@ -39,6 +33,55 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<ExitStatus, CliError> {
         Command::Completions(args) => completions::run(args, ui),
         Command::Man(args) => man::run(args, ui),
     }
+}
+
+/// The command's name, as typed.
+fn name(command: &Command) -> &'static str {
+    match command {
+        Command::Validate(_) => "validate",
+        Command::Migrate(_) => "migrate",
+        Command::Schema => "schema",
+        Command::Package(_) => "package",
+        Command::Keygen(_) => "keygen",
+        Command::Sign(_) => "sign",
+        Command::Verify(_) => "verify",
+        Command::Train(_) => "train",
+        Command::Completions(_) => "completions",
+        Command::Man(_) => "man",
+    }
+}
+
+/// A `--format` given before the command is checked here; after it, clap only offers the
+/// command's own values ([`crate::cli::formats`]).
+fn check_format(command: &str, format: Format) -> Result<(), CliError> {
+    let takes = crate::cli::formats(command);
+    if takes.contains(&format) {
+        return Ok(());
+    }
+    let given = format.to_possible_value_name();
+    let list: Vec<&str> = takes.iter().map(|f| f.to_possible_value_name()).collect();
+    let (message, hint) = match (format, takes.len()) {
+        (Format::Sarif | Format::Github, 1) => (
+            format!(
+                "--format {given} is only for `validate`; `{command}` takes only --format text"
+            ),
+            "leave --format out: this command prints a script or a page".to_owned(),
+        ),
+        (Format::Sarif | Format::Github, _) => (
+            format!(
+                "--format {given} is only for `validate`; `{command}` takes --format {}",
+                list.join(" or ")
+            ),
+            format!("use --format {}", list.join(" or ")),
+        ),
+        _ => (
+            format!(
+                "`{command}` prints a script or a page: it takes only --format text, not {given}"
+            ),
+            "leave --format out".to_owned(),
+        ),
+    };
+    Err(CliError::new(ExitStatus::Usage, message).hint(hint))
 }
 
 /// `SOURCE_DATE_EPOCH`, or the archive default, for member mtimes and `created_at`.

@@ -42,6 +42,9 @@ pub fn run(args: TrainArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
     if args.dry_run {
         // With --base-model, the template is also checked against the model's tokenizer.
         let check = args.base_model.as_ref().map(|_| &python);
+        if check.is_some() {
+            super::python::prepare(python.venv.as_deref(), ui)?;
+        }
         let report = train::dry_run(plan, args.show, check)?;
         return Ok(show::dry_run(ui, &report));
     }
@@ -53,6 +56,7 @@ pub fn run(args: TrainArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
     }
 
     show::planned(ui, &plan);
+    super::python::prepare(python.venv.as_deref(), ui)?;
     let stop = Arc::new(AtomicBool::new(false));
     // The first Ctrl-C stops after this step with a checkpoint; a second aborts at once.
     crate::interrupt::cooperate(stop.clone());

@@ -1,5 +1,6 @@
 //! Where output goes: results on stdout, talk on stderr; colour only on a terminal and never
-//! under `NO_COLOR`. A closed stdout (`| head`) ends the run quietly.
+//! under `NO_COLOR`. A closed stdout (`| head`) is remembered, later results are dropped, and
+//! `main` ends the run quietly with success; a closed stderr is ignored.
 
 pub mod diagnostics;
 pub mod package;
@@ -9,6 +10,7 @@ pub mod train;
 pub mod verify;
 
 use crate::cli::{ColorChoice, Format, GlobalArgs};
+use std::cell::Cell;
 use std::io::{IsTerminal, Write};
 
 /// The user interface of one run.
@@ -21,6 +23,7 @@ pub struct Ui {
     pub verbose: bool,
     color_out: bool,
     color_err: bool,
+    stdout_closed: Cell<bool>,
 }
 
 /// Styles used in text output.
@@ -50,6 +53,7 @@ impl Ui {
             verbose: args.verbose,
             color_out: want(std::io::stdout().is_terminal()),
             color_err: want(std::io::stderr().is_terminal()),
+            stdout_closed: Cell::new(false),
         }
     }
 
@@ -67,15 +71,21 @@ impl Ui {
         paint(self.color_err, style, text)
     }
 
-    /// Writes a result to stdout. A closed pipe ends the process with success: the reader
-    /// has all it wanted.
+    /// Writes a result to stdout. Once the reader has closed the pipe, results are dropped and
+    /// [`Ui::stdout_closed`] tells `main`, which ends the run with success.
     pub fn out(&self, text: &str) {
-        let mut out = std::io::stdout().lock();
-        if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        if self.stdout_closed.get() {
+            return;
+        }
+        if let Err(e) = write_stdout(text) {
             if e.kind() == std::io::ErrorKind::BrokenPipe {
-                std::process::exit(0);
+                self.stdout_closed.set(true);
             }
         }
+    }
+    /// True when a write found stdout closed by its reader.
+    pub fn stdout_closed(&self) -> bool {
+        self.stdout_closed.get()
     }
     /// Writes a result line to stdout.
     pub fn outln(&self, text: &str) {
@@ -83,38 +93,53 @@ impl Ui {
     }
     /// Writes pretty JSON to stdout.
     pub fn json(&self, value: &serde_json::Value) {
-        let text = serde_json::to_string_pretty(value).unwrap_or_default();
+        let text = serde_json::to_string_pretty(value).expect("a JSON value serialises");
         self.outln(&text);
+    }
+    /// Writes `text` to stderr as is; a closed stderr is ignored (`eprint!` would panic).
+    pub fn err(&self, text: &str) {
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(text.as_bytes()).and_then(|_| err.flush());
     }
 
     /// A status line on stderr, cargo style: `   Packaging expert-sql v0.1.0`.
     pub fn status(&self, verb: &str, message: &str) {
         if !self.quiet {
-            eprintln!(
-                "{} {message}",
-                self.paint_err(Style::Green, &format!("{verb:>12}"))
-            );
+            let verb = self.paint_err(Style::Green, &format!("{verb:>12}"));
+            self.err(&format!("{verb} {message}\n"));
         }
     }
     /// A warning on stderr.
     pub fn warn(&self, message: &str) {
         if !self.quiet {
-            eprintln!("{}: {message}", self.paint_err(Style::Yellow, "warning"));
+            let label = self.paint_err(Style::Yellow, "warning");
+            self.err(&format!("{label}: {message}\n"));
         }
     }
     /// A note on stderr (only with --verbose).
     pub fn note(&self, message: &str) {
         if self.verbose {
-            eprintln!("{}: {message}", self.paint_err(Style::Cyan, "note"));
+            let label = self.paint_err(Style::Cyan, "note");
+            self.err(&format!("{label}: {message}\n"));
         }
     }
     /// An error and its hint on stderr.
     pub fn error(&self, message: &str, hint: Option<&str>) {
-        eprintln!("{}: {message}", self.paint_err(Style::Red, "error"));
+        let mut text = format!("{}: {message}\n", self.paint_err(Style::Red, "error"));
         if let Some(h) = hint {
-            eprintln!("{}: {h}", self.paint_err(Style::Cyan, "hint"));
+            text.push_str(&format!("{}: {h}\n", self.paint_err(Style::Cyan, "hint")));
         }
+        self.err(&text);
     }
+}
+
+/// Writes `text` to stdout and flushes it.
+///
+/// # Errors
+/// The write's error; `BrokenPipe` when the reader has gone.
+pub fn write_stdout(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes()).and_then(|_| out.flush())
 }
 
 fn paint(on: bool, style: Style, text: &str) -> String {

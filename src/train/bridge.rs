@@ -44,6 +44,8 @@ pub fn run(
         .name("python-trainer".into())
         .spawn(move || {
             let events = tx.clone();
+            // Not `auto-initialize`: PyO3 allows it only for a shared libpython (#12.1).
+            Python::initialize();
             let result = Python::attach(|py| call(py, &plan_json, venv.as_deref(), events, stop));
             let _ = tx.send(Msg::Finished(result));
         })

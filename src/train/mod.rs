@@ -18,11 +18,12 @@ pub mod dataset;
 pub mod decide;
 pub mod events;
 pub mod fields;
+pub mod interpreter;
 pub mod markup;
 pub mod plan;
 pub mod templates;
 
-#[cfg(feature = "python")]
+#[cfg(embedded_python)]
 pub mod bridge;
 
 pub use events::{Done, Event, Observer};
@@ -141,8 +142,9 @@ pub enum TrainError {
         /// The last lines of the Python traceback.
         traceback: String,
     },
-    /// This binary was built without the `python` feature.
-    #[error("this expert-cli was built without Python support (cargo feature `python`)")]
+    /// This binary was built without the trainer: without the `python` feature, or where no
+    /// static libpython was found (build.rs).
+    #[error("this expert-cli was built without the Python trainer")]
     NoPython,
 }
 
@@ -495,7 +497,7 @@ pub fn train(
     observer: &mut dyn Observer,
     stop: Arc<AtomicBool>,
 ) -> Result<TrainReport, TrainError> {
-    if !cfg!(feature = "python") {
+    if !cfg!(embedded_python) {
         return Err(TrainError::NoPython);
     }
     let out = absolute(&plan.output_dir);
@@ -564,18 +566,18 @@ pub fn train(
 ///
 /// # Errors
 /// [`TrainError::PythonEnv`], [`TrainError::Python`], or [`TrainError::NoPython`] when built
-/// without the `python` feature.
+/// without the trainer.
 pub fn run(
     plan: &TrainingPlan,
     python: &PythonSetup,
     observer: &mut dyn Observer,
     stop: Arc<AtomicBool>,
 ) -> Result<Option<Done>, TrainError> {
-    #[cfg(feature = "python")]
+    #[cfg(embedded_python)]
     {
         bridge::run(plan, python, observer, stop)
     }
-    #[cfg(not(feature = "python"))]
+    #[cfg(not(embedded_python))]
     {
         let _ = (plan, python, observer, stop);
         Err(TrainError::NoPython)

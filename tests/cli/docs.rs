@@ -1,11 +1,9 @@
-//! The docs cannot drift: every `expert-cli` command shown in a fenced block of README.md,
-//! docs/, examples/ and experts/ READMEs is checked against the real command line (each flag
-//! must exist for its subcommand), and every block fenced as ```` ```sh test ```` is run, in
-//! order, in a scratch copy of the repository's examples, experts and fixtures, and must
-//! succeed.
-//!
-//! Exception (documented in docs/CLI.md): README.md's two set-up commands are only flag-checked
-//! — one of them is this very test suite.
+//! The docs cannot drift (#12.6): every `expert-cli` command shown in a fenced block of
+//! README.md, docs/, examples/ and experts/ READMEs is checked against the real command line
+//! (each flag must exist for its subcommand), and every `sh`, `bash`, `shell` and `console` block
+//! is run, in order, in a scratch copy of the repository (one per Markdown file), and must
+//! succeed. A block that cannot run here says why in its info string: ```` ```sh no-run: needs a
+//! GPU ````. `sh test`, the old marker of a runnable block, still means `sh`.
 
 use crate::common::*;
 use std::collections::HashMap;
@@ -153,10 +151,7 @@ fn every_documented_command_uses_real_flags() {
     for file in markdown_files() {
         for b in blocks(&file) {
             // shell and synopsis blocks; `text`, `json` and others hold data, not commands
-            if !matches!(
-                b.info.as_str(),
-                "" | "sh" | "sh test" | "bash" | "shell" | "console"
-            ) {
+            if !b.info.is_empty() && kind(&b.info) == Kind::Other {
                 continue;
             }
             for line in commands(&b.text) {
@@ -199,52 +194,197 @@ fn every_documented_command_uses_real_flags() {
     );
 }
 
+/// What the test does with a fenced block, from its info string.
+#[derive(Debug, PartialEq)]
+enum Kind {
+    /// `sh`, `bash`, `shell` (or the old `sh test`): run as a bash script.
+    Script,
+    /// `console`: its `$ ` lines are run; the others are the output shown.
+    Console,
+    /// `sh no-run: <reason>` (any shell language): not run, for the reason given.
+    NoRun(String),
+    /// A shell block with an info string this test does not know.
+    Unknown,
+    /// Not a shell block (`json`, `text`, `yaml`, a bare synopsis …).
+    Other,
+}
+
+fn kind(info: &str) -> Kind {
+    let (lang, rest) = info.split_once(' ').unwrap_or((info, ""));
+    if !matches!(lang, "sh" | "bash" | "shell" | "console") {
+        return Kind::Other;
+    }
+    let rest = rest.trim();
+    if let Some(reason) = rest.strip_prefix("no-run:") {
+        return Kind::NoRun(reason.trim().to_owned());
+    }
+    match (lang, rest) {
+        ("console", "") => Kind::Console,
+        (_, "" | "test") if lang != "console" => Kind::Script,
+        _ => Kind::Unknown,
+    }
+}
+
+/// The script a block runs: for `console`, its `$ ` commands (with `\` continuations); `cargo run
+/// --release --` stands for the binary under test, which is what it would build and run.
+fn script(kind: &Kind, text: &str) -> String {
+    let text = match kind {
+        Kind::Console => {
+            let mut out = String::new();
+            let mut continued = false;
+            for line in text.lines() {
+                if let Some(command) = line.strip_prefix("$ ") {
+                    out.push_str(command);
+                } else if continued {
+                    out.push_str(line);
+                } else {
+                    continue;
+                }
+                out.push('\n');
+                continued = line.ends_with('\\');
+            }
+            out
+        }
+        _ => text.to_owned(),
+    };
+    text.replace("cargo run --release -- ", "expert-cli ")
+}
+
+/// A copy of the repository without build output, VCS data and the Python environment.
+fn scratch_copy() -> tempfile::TempDir {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            let name = e.file_name();
+            if matches!(name.to_str(), Some("target" | ".git" | ".venv")) {
+                continue;
+            }
+            let ft = e.file_type().unwrap();
+            if ft.is_dir() {
+                copy(&e.path(), &to.join(&name));
+            } else if ft.is_file() {
+                std::fs::copy(e.path(), to.join(&name)).unwrap();
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    copy(&root(), &dir.path().join("repo"));
+    dir
+}
+
+/// Runs the shell blocks of one Markdown file in a fresh copy of the repository, in order (a
+/// block may use what an earlier one made). Returns (blocks run, blocks marked no-run, problems).
+fn run_file(file: &Path, path: &str) -> (usize, usize, Vec<String>) {
+    let blocks: Vec<(Kind, Block)> = blocks(file)
+        .into_iter()
+        .map(|b| (kind(&b.info), b))
+        .filter(|(k, _)| *k != Kind::Other)
+        .collect();
+    let (mut ran, mut skipped, mut problems) = (0, 0, Vec::new());
+    if blocks.is_empty() {
+        return (ran, skipped, problems);
+    }
+    let scratch = scratch_copy();
+    let repo = scratch.path().join("repo");
+    let home = scratch.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    for (kind, b) in blocks {
+        let place = format!("{}:{}", b.file.display(), b.line);
+        match &kind {
+            Kind::NoRun(reason) if reason.is_empty() => {
+                problems.push(format!("{place}: `no-run:` needs a reason"))
+            }
+            Kind::NoRun(_) => skipped += 1,
+            Kind::Unknown => problems.push(format!(
+                "{place}: unknown marker ```{}: use sh, or sh no-run: <reason>",
+                b.info
+            )),
+            Kind::Script | Kind::Console => {
+                let out = std::process::Command::new("bash")
+                    .args(["-euo", "pipefail", "-c", &script(&kind, &b.text)])
+                    .current_dir(&repo)
+                    .env("PATH", path)
+                    .env("HOME", &home)
+                    .env("NO_COLOR", "1")
+                    .env("SOURCE_DATE_EPOCH", "1764072000")
+                    .env_remove("VIRTUAL_ENV")
+                    .output()
+                    .unwrap();
+                if !out.status.success() {
+                    problems.push(format!(
+                        "{place}: the block failed ({}):\n{}\nstdout:\n{}\nstderr:\n{}",
+                        out.status,
+                        b.text,
+                        String::from_utf8_lossy(&out.stdout),
+                        String::from_utf8_lossy(&out.stderr)
+                    ));
+                }
+                ran += 1;
+            }
+            Kind::Other => unreachable!("filtered out above"),
+        }
+    }
+    (ran, skipped, problems)
+}
+
 #[test]
-fn every_runnable_block_succeeds() {
+fn every_shell_block_runs_or_says_why_not() {
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_expert-cli"));
     let path = format!(
         "{}:{}",
         bin.parent().unwrap().display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let mut ran = 0;
-    for file in markdown_files() {
-        let runnable: Vec<Block> = blocks(&file)
-            .into_iter()
-            .filter(|b| b.info == "sh test")
-            .collect();
-        if runnable.is_empty() {
-            continue;
-        }
-        let sandbox = tempfile::tempdir().unwrap();
-        for dir in ["examples", "experts", "fixtures"] {
-            if root().join(dir).is_dir() {
-                copy_dir(&root().join(dir), &sandbox.path().join(dir));
-            }
-        }
-        for b in runnable {
-            let out = std::process::Command::new("bash")
-                .args(["-euo", "pipefail", "-c", &b.text])
-                .current_dir(sandbox.path())
-                .env("PATH", &path)
-                .env("NO_COLOR", "1")
-                .env("SOURCE_DATE_EPOCH", "1764072000")
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}:{}: the block failed ({}):\n{}\nstdout:\n{}\nstderr:\n{}",
-                b.file.display(),
-                b.line,
-                out.status,
-                b.text,
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-            ran += 1;
-        }
-    }
-    assert!(ran >= 3, "only {ran} runnable blocks");
+    // Files are independent (a copy each): four at a time.
+    let files = markdown_files();
+    let results: Vec<(usize, usize, Vec<String>)> = files
+        .chunks(files.len().div_ceil(4).max(1))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|chunk| {
+            let path = path.clone();
+            let chunk = chunk.to_vec();
+            std::thread::spawn(move || chunk.iter().map(|f| run_file(f, &path)).collect::<Vec<_>>())
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    let ran: usize = results.iter().map(|r| r.0).sum();
+    let skipped: usize = results.iter().map(|r| r.1).sum();
+    let problems: Vec<String> = results.into_iter().flat_map(|r| r.2).collect();
+    assert!(
+        problems.is_empty(),
+        "{} of the docs' shell blocks fail or are not marked:\n\n{}",
+        problems.len(),
+        problems.join("\n\n")
+    );
+    // Guards the reader itself: the docs hold far more runnable blocks than this.
+    assert!(ran >= 15, "only {ran} blocks ran ({skipped} marked no-run)");
+}
+
+#[test]
+fn markers_are_read_as_documented() {
+    assert_eq!(kind("sh"), Kind::Script);
+    assert_eq!(kind("sh test"), Kind::Script);
+    assert_eq!(kind("bash"), Kind::Script);
+    assert_eq!(kind("console"), Kind::Console);
+    assert_eq!(
+        kind("sh no-run: needs a GPU"),
+        Kind::NoRun("needs a GPU".into())
+    );
+    assert_eq!(kind("sh no-run:"), Kind::NoRun(String::new()));
+    assert_eq!(kind("sh tset"), Kind::Unknown);
+    assert_eq!(kind("json"), Kind::Other);
+    assert_eq!(kind(""), Kind::Other);
+    assert_eq!(
+        script(
+            &Kind::Console,
+            "$ expert-cli validate \\\n    a.json\nok: a.json\n$ cargo run --release -- schema\n{}\n"
+        ),
+        "expert-cli validate \\\n    a.json\nexpert-cli schema\n"
+    );
 }
 
 #[test]

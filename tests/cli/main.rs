@@ -5,6 +5,7 @@ mod common;
 
 mod archive;
 mod cli_completions;
+mod cli_output;
 mod cli_package;
 mod cli_signing;
 mod cli_validate;
@@ -22,5 +23,6 @@ mod precommit;
 mod regressions;
 mod signing;
 mod snapshots;
+mod startup;
 mod train;
 mod train_templates;

@@ -159,3 +159,27 @@ fn the_yaml_examples_in_ci_md_parse() {
         }
     }
 }
+
+#[test]
+fn the_rust_hook_builds_a_binary_without_libpython() {
+    // pre-commit runs `cargo install --bins --root ENV --path .` in its clone of this repository
+    // (pre_commit/languages/rust.py), with no feature flags: the build settings it gets are
+    // `.cargo/config.toml`'s, which describe a static interpreter to PyO3 (docs/CLI.md#python).
+    // `startup::` checks that a binary built with them needs no libpython.
+    let config = std::fs::read_to_string(root().join(".cargo/config.toml")).unwrap();
+    assert!(
+        config
+            .contains("PYO3_CONFIG_FILE = { value = \".cargo/pyo3-static.cfg\", relative = true }"),
+        "{config}"
+    );
+    let pyo3 = std::fs::read_to_string(root().join(".cargo/pyo3-static.cfg")).unwrap();
+    for line in ["shared=false", "suppress_build_script_link_lines=true"] {
+        assert!(pyo3.lines().any(|l| l == line), "{line} missing:\n{pyo3}");
+    }
+    let doc = std::fs::read_to_string(root().join("docs/CI.md")).unwrap();
+    for install in doc.lines().filter(|l| l.contains("cargo install")) {
+        if install.contains("--git") {
+            assert!(install.contains("--no-default-features"), "{install}");
+        }
+    }
+}
