@@ -11,7 +11,8 @@
 //!   Dependencies go one way: `pack` → `write` → `member`.
 //! - [`ArchiveWriter`]: the low-level incremental writer.
 //! - [`visit`]: the reader, streaming each member to a callback; [`scan`] on top of it, keeping
-//!   chosen members in memory. Both bounded by [`Limits`].
+//!   chosen members in memory. Both bounded by [`Limits`] and canonical: they accept only what
+//!   the writer produces ([`ReadMode`]; [`visit_in`] and [`scan_in`] take the mode).
 //! - [`display_name`]: how a member name is shown to people (invisible characters escaped).
 //! - [`AtomicFile`], [`write_atomically`], [`check_output_free`]: temp file, interrupt guard,
 //!   fsync, rename; no clobbering without force.
@@ -43,7 +44,8 @@ pub use name::{check_member_name, display_name, DisplayName, NameProblem, MAX_NA
 pub use pack::{write_members, WriteMembersError, WriteSummary, WrittenMember};
 pub use package::{package, PackageError, PackageEvents, PackageOptions, PackageReport};
 pub use read::{
-    open_package, scan, visit, Limits, MemberHead, MemberInfo, ReadError, Scanned, VisitError,
+    open_package, scan, scan_in, visit, visit_in, Difference, HeaderBlock, Limits, MemberHead,
+    MemberInfo, NonCanonical, ReadError, ReadErrorKind, ReadMode, Scanned, VisitError, Visited,
 };
 pub use sidecar::{check_sidecar_name, sidecar_path, write_sidecar, SidecarError};
 pub use write::{ArchiveWriter, WriteError, WriteOptions, DEFAULT_LEVEL, DEFAULT_MTIME};

@@ -738,20 +738,18 @@ pub fn file_name_warning(path: &Path, expert: &ExpertFacts) -> Option<Warning> {
 struct Stop;
 
 /// Tells a file that is not a tar archive at all from a damaged package, by reading only up to
-/// its first member: `Some` when the first tar header is unreadable or the gzip data holds no
-/// header at all. Called only after the reader refused the file.
+/// its first member: `Some` when the reader's refusal is of the kind "not a package" (the gzip
+/// data holds no tar archive). Called only after the reader refused the file.
 pub(crate) fn probe_not_package(path: &Path, limits: &Limits) -> Option<NotPackage> {
     let file = archive::open_package(path).ok()?;
     let first = archive::visit(std::io::BufReader::new(file), limits, &mut |_, _| Err(Stop));
     match first {
-        Err(VisitError::Read(e @ ReadError::BadTarHeader(_))) => {
+        Err(VisitError::Read(ReadError::NotTar)) => Some(NotPackage::NotTar(
+            "its first 512 bytes are not a tar header".to_owned(),
+        )),
+        Err(VisitError::Read(e)) if e.kind() == archive::ReadErrorKind::NotAPackage => {
             Some(NotPackage::NotTar(e.to_string()))
         }
-        Err(VisitError::Read(
-            e @ ReadError::Truncated(
-                "a tar header ends early" | "the tar end-of-archive marker is missing",
-            ),
-        )) => Some(NotPackage::NotTar(e.to_string())),
         _ => None,
     }
 }
