@@ -207,6 +207,13 @@ const FIELDS: &[(usize, usize)] = &[
     (500, 512),
 ];
 
+/// Writes `value` into `field`, zero-filled, cut to the field's length.
+fn put(field: &mut [u8], value: &[u8]) {
+    field.fill(0);
+    let n = value.len().min(field.len());
+    field[..n].copy_from_slice(&value[..n]);
+}
+
 /// Mutates the header blocks of a tar stream (and sometimes its structure), fixing the changed
 /// header's checksum most of the time so the mutation gets past the checksum check.
 pub fn mutate_headers(rng: &mut Rng, tar: &mut Vec<u8>) {
@@ -232,10 +239,7 @@ pub fn mutate_headers(rng: &mut Rng, tar: &mut Vec<u8>) {
             2 | 3 => {
                 // Another tool's spelling of a field.
                 let v = FIELD_VALUES[rng.below(FIELD_VALUES.len())];
-                let field = &mut tar[at + start..at + end];
-                field.fill(0);
-                let n = v.len().min(field.len());
-                field[..n].copy_from_slice(&v[..n]);
+                put(&mut tar[at + start..at + end], v);
             }
             4 => {
                 // Another entry type.
@@ -249,17 +253,14 @@ pub fn mutate_headers(rng: &mut Rng, tar: &mut Vec<u8>) {
                     0 => size.saturating_add(1 + rng.below(600) as u64),
                     1 => size.saturating_sub(1 + rng.below(600) as u64),
                     2 => size,
-                    _ => size + 512,
+                    _ => size.saturating_add(512),
                 };
                 let text = match rng.below(3) {
                     0 => format!("{new:011o}\0"),
                     1 => format!("{new:11o} "),
                     _ => format!("{new:o}\0"),
                 };
-                let field = &mut tar[at + 124..at + 136];
-                field.fill(0);
-                let n = text.len().min(12);
-                field[..n].copy_from_slice(&text.as_bytes()[..n]);
+                put(&mut tar[at + 124..at + 136], text.as_bytes());
             }
             6 => {
                 // Structure: insert, drop or duplicate a block; insert a zero block.
@@ -302,8 +303,13 @@ pub fn mutate_headers(rng: &mut Rng, tar: &mut Vec<u8>) {
             }
             _ => {
                 // An mtime a little off.
-                let m = number(&tar[at + 136..at + 148]).unwrap_or(0) + 1 + rng.below(3) as u64;
-                tar[at + 136..at + 148].copy_from_slice(format!("{m:011o}\0").as_bytes());
+                let m = number(&tar[at + 136..at + 148])
+                    .unwrap_or(0)
+                    .saturating_add(1 + rng.below(3) as u64);
+                put(
+                    &mut tar[at + 136..at + 148],
+                    format!("{m:011o}\0").as_bytes(),
+                );
             }
         }
         if rng.below(10) != 0 {

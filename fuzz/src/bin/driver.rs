@@ -139,7 +139,8 @@ fn package() -> Vec<u8> {
         ("manifest.json", b"{\"name\": \"x\"}\n"),
         ("adapter_model.safetensors", &[0x3c, 0xbc, 0x12, 0x3d, 0, 0, 0x80, 0xbf]),
         ("signature.sig", b"expert-signature v1\n"),
-        ("tests/a-long-directory-name/that-goes-on-for-a-while/and-then-some-more/and-more/file.json", b"{}"),
+        // Over 100 bytes: written with a GNU long-name entry.
+        ("tests/a-long-directory-name/that-goes-on-for-a-while/and-then-some-more/and-more/and-yet-more/file.json", b"{}"),
     ];
     for (name, data) in members {
         w.append(
