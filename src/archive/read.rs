@@ -744,10 +744,12 @@ fn header_checksum_ok(block: &[u8; BLOCK], stored: u32) -> bool {
     stored == unsigned || i64::from(stored) == i64::from(signed)
 }
 
-/// Parses pax records (`"<len> <key>=<value>\n"`), returning `path` and `size` when present.
+/// Parses pax records (`"<len> <key>=<value>\n"`), returning the name (`path`, else
+/// `GNU.sparse.name`, which GNU tar and Python's tarfile also take as the name) and `size` when
+/// present.
 fn parse_pax(data: &[u8]) -> Result<(Option<Vec<u8>>, Option<u64>), ReadError> {
     let bad = |what: &str| ReadError::BadTarHeader(format!("malformed pax record: {what}"));
-    let (mut path, mut size) = (None, None);
+    let (mut path, mut sparse_name, mut size) = (None, None, None);
     let mut rest = data;
     while !rest.is_empty() {
         if rest.iter().all(|&b| b == 0) {
@@ -772,6 +774,7 @@ fn parse_pax(data: &[u8]) -> Result<(Option<Vec<u8>>, Option<u64>), ReadError> {
         let (key, value) = (&record[..eq], &record[eq + 1..]);
         match key {
             b"path" => path = Some(value.to_vec()),
+            b"GNU.sparse.name" => sparse_name = Some(value.to_vec()),
             b"size" => {
                 let v = std::str::from_utf8(value).ok().and_then(|s| s.parse().ok());
                 size = Some(v.ok_or_else(|| bad("bad size"))?);
@@ -780,7 +783,7 @@ fn parse_pax(data: &[u8]) -> Result<(Option<Vec<u8>>, Option<u64>), ReadError> {
         }
         rest = &rest[len..];
     }
-    Ok((path, size))
+    Ok((path.or(sparse_name), size))
 }
 
 fn name_error(path: &str, problem: NameProblem) -> ReadError {

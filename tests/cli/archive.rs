@@ -411,6 +411,73 @@ fn directory_entries_are_refused_in_canonical_mode_and_skipped_in_lenient_mode()
     assert!(matches!(e, ReadError::ParentDirComponent { .. }), "{e}");
 }
 
+/// A pax header entry (`x` or `g`) with the given records, laid out like [`tar_bytes`]' others.
+fn pax_raw(kind: tar::EntryType, records: &[(&str, &str)]) -> Raw<'static> {
+    let mut data = String::new();
+    for (key, value) in records {
+        let body = format!("{key}={value}\n");
+        let mut len = body.len() + 2;
+        while format!("{len} ").len() + body.len() != len {
+            len += 1;
+        }
+        data.push_str(&format!("{len} {body}"));
+    }
+    Raw {
+        kind,
+        ..raw(
+            "././@PaxHeader",
+            Box::leak(data.into_bytes().into_boxed_slice()),
+        )
+    }
+}
+
+/// The lenient reader reads what GNU tar and Python's tarfile read, so `validate` reports the
+/// files they would unpack (issue #10); the canonical reader refuses each of these outright.
+#[test]
+fn the_lenient_reader_sees_what_other_unpackers_see() {
+    let names = |bytes: &[u8]| -> Result<Vec<String>, ReadError> {
+        scan_in(ReadMode::Lenient, bytes, &Limits::default(), &|_| false)
+            .map(|s| s.members.into_iter().map(|m| m.path).collect())
+    };
+    // A directory whose size covers a whole member: the member is read, not skipped.
+    let hidden = tar_bytes(&[raw("b", b"hidden")]);
+    let hidden = &hidden[..hidden.len() - 1024];
+    let dir = Raw {
+        kind: tar::EntryType::Directory,
+        data: Box::leak(hidden.to_vec().into_boxed_slice()),
+        ..raw("zz/", b"")
+    };
+    let bytes = gz(&tar_bytes(&[raw("a", b"1"), dir]));
+    assert_eq!(names(&bytes).unwrap(), ["a", "b"]);
+    assert!(matches!(
+        scan(&bytes[..], &Limits::default(), &|_| false),
+        Err(ReadError::NonCanonical(NonCanonical {
+            difference: Difference::Directory,
+            ..
+        }))
+    ));
+    // A global `path` names every later entry.
+    let g = pax_raw(tar::EntryType::XGlobalHeader, &[("path", "b")]);
+    let bytes = gz(&tar_bytes(&[raw("a", b"1"), g, raw("c", b"2")]));
+    assert_eq!(names(&bytes).unwrap(), ["a", "b"]);
+    let g = pax_raw(tar::EntryType::XGlobalHeader, &[("path", "b")]);
+    let bytes = gz(&tar_bytes(&[g, raw("c", b"2"), raw("d", b"3")]));
+    assert!(matches!(
+        names(&bytes),
+        Err(ReadError::DuplicateMember { ref path }) if path == "b"
+    ));
+    // `GNU.sparse.name` names the next entry.
+    let x = pax_raw(tar::EntryType::XHeader, &[("GNU.sparse.name", "b")]);
+    let bytes = gz(&tar_bytes(&[raw("a", b"1"), x, raw("c", b"2")]));
+    assert_eq!(names(&bytes).unwrap(), ["a", "b"]);
+    let e = scan(&bytes[..], &Limits::default(), &|_| false).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "the package is not in the form `expert-cli package` writes: \
+         `././@PaxHeader`: pax extended headers (`x`) are not part of an .expert package"
+    );
+}
+
 #[test]
 fn refuses_duplicates_and_too_many_members() {
     let e = refused(&[raw("a", b"1"), raw("b", b"2"), raw("a", b"3")]);
