@@ -7,13 +7,13 @@ set -euo pipefail
 cd "$(dirname "$0")"
 root=..
 shared=$root/../shared/corpus
-mkdir -p corpus/manifest corpus/scan corpus/signing corpus/dataset corpus/minisign
+mkdir -p corpus/manifest corpus/scan corpus/signing corpus/dataset corpus/minisign corpus/canonical
 put() { # TARGET FILE
     [ -f "$2" ] || return 0
     cp "$2" "corpus/$1/$(sha256sum "$2" | cut -c1-16)"
 }
 for f in "$root"/fixtures/manifests/*.json "$root"/experts/*/manifest.json "$root"/examples/*/manifest*.json \
-         "$root"/fixtures/hostile/*.json "$shared"/manifests/public/*.json; do
+         "$root"/fixtures/hostile/manifests/*.json "$shared"/manifests/public/*.json; do
     put manifest "$f"
 done
 for f in "$root"/fixtures/signing/*.sig "$root"/fixtures/signing/*.manifest.json; do put signing "$f"; done
@@ -22,12 +22,15 @@ for f in "$root"/experts/*/datasets/*.jsonl "$root"/examples/*/datasets/*.jsonl 
          "$shared"/datasets/*.jsonl; do
     put dataset "$f"
 done
-for f in "$root"/fixtures/hostile/*.expert; do put scan "$f"; done
+for f in "$root"/fixtures/hostile/archives/*.expert; do put scan "$f"; done
 # a real package of the example
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 if cargo run --quiet --manifest-path "$root/Cargo.toml" --no-default-features -- -q package \
      --manifest "$root/examples/multi-model-expert/manifest.json" --model qwen306b --output "$tmp/p.expert" >/dev/null 2>&1; then
     put scan "$tmp/p.expert"
+    # `canonical` takes a flag byte (1: fix header checksums first) and the tar stream.
+    { printf '\001'; gzip -dc "$tmp/p.expert"; } >"$tmp/p.tar"
+    put canonical "$tmp/p.tar"
 fi
-for t in manifest scan signing dataset; do echo "corpus/$t: $(ls corpus/$t | wc -l) seeds"; done
+for t in manifest scan signing dataset minisign canonical; do echo "corpus/$t: $(ls corpus/$t | wc -l) seeds"; done

@@ -2,7 +2,9 @@
 //! stable driver (`src/bin/driver.rs`). Each must return normally on any input; a panic is a bug.
 //! Besides "no panic", each checks a property that must hold whenever parsing succeeds.
 
-use expert_cli::archive::{check_member_name, scan, visit, Limits};
+pub mod canonical;
+
+use expert_cli::archive::{check_member_name, scan_in, visit_in, Limits, ReadMode};
 use expert_cli::manifest::{check_bytes, Role};
 use expert_cli::manifest::source::Source;
 use expert_cli::signing::minisign;
@@ -18,7 +20,15 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("signing", signing),
     ("dataset", dataset),
     ("minisign", minisign_files),
+    ("canonical", canonical_form),
 ];
+
+/// The canonical-form property of issue #10 (`canonical::check_input`): the input is a flag byte
+/// and a tar stream, gzipped with the writer's header; whatever the canonical reader accepts
+/// must re-encode through our writer to the identical tar stream.
+pub fn canonical_form(data: &[u8]) {
+    canonical::check_input(data);
+}
 
 /// minisign's signature and public key parsers and the key readers: never panic; a parsed
 /// signature or key writes back to text that parses to the same value, and a signature given
@@ -89,18 +99,35 @@ pub fn manifest(data: &[u8]) {
     }
 }
 
-/// `archive::scan` with small limits, and `archive::visit` reading each member in odd-sized
-/// pieces: both agree, and what they accept has valid, unique names and sizes in the limits.
+/// `archive::scan_in` with small limits, and `archive::visit_in` reading each member in
+/// odd-sized pieces, in both reading modes: they agree, and what they accept has valid, unique
+/// names and sizes in the limits; what the canonical mode accepts, the lenient one accepts
+/// with no difference noted.
 pub fn archive_scan(data: &[u8]) {
+    let canonical = archive_scan_in(ReadMode::Canonical, data);
+    let lenient = archive_scan_in(ReadMode::Lenient, data);
+    if let Some(members) = canonical {
+        let (lenient, difference) = lenient.expect("the lenient reader refused a canonical package");
+        assert_eq!(members.0, lenient, "the two modes read different members");
+        assert_eq!(difference, None, "a canonical package has a difference");
+    }
+}
+
+/// One mode of [`archive_scan`]: the members and the difference noted, when accepted.
+#[allow(clippy::type_complexity)]
+fn archive_scan_in(
+    mode: ReadMode,
+    data: &[u8],
+) -> Option<(Vec<expert_cli::archive::MemberInfo>, Option<expert_cli::archive::NonCanonical>)> {
     let limits = Limits {
         max_members: 64,
         max_member_size: 1 << 20,
         max_total_size: 4 << 20,
         max_kept_size: 1 << 16,
     };
-    let scanned = scan(data, &limits, &|p| p.len() % 2 == 0);
+    let scanned = scan_in(mode, data, &limits, &|p| p.len() % 2 == 0);
     let mut sizes = Vec::new();
-    let visited = visit(data, &limits, &mut |head, r| {
+    let visited = visit_in(mode, data, &limits, &mut |head, r| {
         let mut buf = [0u8; 333];
         let mut n = 0u64;
         loop {
@@ -113,6 +140,7 @@ pub fn archive_scan(data: &[u8]) {
         sizes.push((head.path.clone(), n));
         Ok::<(), std::io::Error>(())
     });
+    let visited = visited.map(|v| v.members);
     match (&scanned, &visited) {
         (Ok(s), Ok(v)) => {
             assert_eq!(&s.members, v, "scan and visit disagree");
@@ -136,10 +164,11 @@ pub fn archive_scan(data: &[u8]) {
             names.sort_unstable();
             names.dedup();
             assert_eq!(names.len(), v.len(), "accepted a duplicate name");
+            Some((v.clone(), s.non_canonical.clone()))
         }
-        (Err(_), Err(_)) => {}
+        (Err(_), Err(_)) => None,
         // scan may also refuse a kept member over `max_kept_size`.
-        (Err(expert_cli::archive::ReadError::KeptTooLarge { .. }), Ok(_)) => {}
+        (Err(expert_cli::archive::ReadError::KeptTooLarge { .. }), Ok(_)) => None,
         (s, v) => panic!(
             "scan and visit disagree: {:?} vs {:?}",
             s.as_ref()

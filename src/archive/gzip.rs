@@ -1,5 +1,7 @@
-//! The gzip layer of the writer: one gzip member whose deflate stream is a sequence of
-//! independently compressed *segments*, each ending on a byte boundary with a sync flush.
+//! The gzip layer: the writer's one gzip member whose deflate stream is a sequence of
+//! independently compressed *segments*, each ending on a byte boundary with a sync flush; and
+//! the reader's [`GzipReader`], flate2's decoder with the package rules on top (one member,
+//! nothing after it, and in canonical mode exactly the writer's [`GZIP_HEADER`]).
 //!
 //! Why segments: a segment can use its own deflate settings (Huffman-only for weights, LZ77 at
 //! `level` for text) and can be compressed on any thread, because a segment never refers back
@@ -8,7 +10,8 @@
 //! output is the same whatever the thread count or timing. See `docs/ARCHIVE_FORMAT.md`.
 
 use std::collections::BTreeMap;
-use std::io::{self, Write};
+use std::fmt;
+use std::io::{self, BufRead, BufReader, Cursor, Read, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
@@ -19,8 +22,9 @@ use zlib_rs::{Deflate, DeflateConfig, DeflateFlush, Strategy};
 /// bytes of every archive.
 pub(crate) const SEGMENT_SIZE: usize = 1 << 20;
 
-/// Fixed gzip header: magic, CM=deflate, no flags, MTIME 0, XFL 0, OS 255 (unknown).
-const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+/// Fixed gzip header: magic, CM=deflate, no flags, MTIME 0, XFL 0, OS 255 (unknown). The
+/// canonical reader accepts these 10 bytes and no others.
+pub(crate) const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
 
 /// A final, empty fixed-Huffman block: what zlib emits for `Z_FINISH` after a sync flush.
 const FINAL_EMPTY_BLOCK: [u8; 2] = [0x03, 0x00];
@@ -337,5 +341,175 @@ impl<W: Write> SegmentedGzip<W> {
         self.out.write_all(&trailer).map_err(GzError::Io)?;
         self.out.flush().map_err(GzError::Io)?;
         Ok(self.out)
+    }
+}
+
+// ---- reading --------------------------------------------------------------------------------
+
+/// Size of the compressed-input buffer.
+const IN_BUF: usize = 64 * 1024;
+
+/// A gzip-layer fault met while reading. It travels inside an `io::Error` (the tar layer reads
+/// through `Read`) and `read.rs` turns it back into its `ReadError`.
+#[derive(Debug)]
+pub(crate) enum GzFault {
+    /// The input is empty.
+    Empty,
+    /// The input does not start with the gzip magic bytes.
+    NotGzip,
+    /// The gzip header is malformed or uses a method other than deflate.
+    BadHeader(String),
+    /// The deflate data is corrupt.
+    Corrupt(String),
+    /// The CRC-32 or ISIZE of the trailer does not match the data.
+    Checksum,
+    /// The input ends early.
+    Truncated(&'static str),
+    /// Bytes follow the gzip member (a second member, or anything else).
+    Trailing,
+}
+
+impl fmt::Display for GzFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+
+impl std::error::Error for GzFault {}
+
+fn fault(f: GzFault) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, f)
+}
+
+/// An error of the underlying input, marked so that it is told apart from flate2's own errors
+/// after passing through the decoder.
+#[derive(Debug)]
+pub(crate) struct SourceError(pub(crate) io::Error);
+
+impl fmt::Display for SourceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for SourceError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+/// The package input with its errors marked as [`SourceError`].
+struct Source<R>(R);
+
+impl<R: Read> Read for Source<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match self.0.read(buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(io::Error::new(e.kind(), SourceError(e))),
+                ok => return ok,
+            }
+        }
+    }
+}
+
+type Input<R> = BufReader<std::io::Chain<Cursor<[u8; 10]>, Source<R>>>;
+
+/// Reads one gzip member with flate2's decoder (which checks the header, its optional CRC-16,
+/// the CRC-32 and ISIZE of the trailer) and adds the package rule that nothing may follow the
+/// member. The first 10 header bytes are read before anything is inflated and kept
+/// ([`header`](Self::header)), so the canonical reader can compare them with [`GZIP_HEADER`]
+/// (no FNAME, FCOMMENT, FEXTRA or FHCRC, MTIME 0, XFL 0, OS 255) before any data is inflated.
+pub(crate) struct GzipReader<R: Read> {
+    decoder: flate2::bufread::GzDecoder<Input<R>>,
+    header: [u8; 10],
+    done: bool,
+}
+
+impl<R: Read> GzipReader<R> {
+    /// Reads and checks the 10-byte fixed part of the header.
+    ///
+    /// # Errors
+    ///
+    /// An `io::Error` holding a [`GzFault`] (empty, not gzip, not deflate, truncated) or a
+    /// [`SourceError`].
+    pub(crate) fn new(input: R) -> io::Result<Self> {
+        let mut source = Source(input);
+        let mut header = [0u8; 10];
+        let mut got = 0;
+        while got < header.len() {
+            match source.read(&mut header[got..])? {
+                0 => break,
+                n => got += n,
+            }
+        }
+        if got == 0 {
+            return Err(fault(GzFault::Empty));
+        }
+        if got < 2 || header[..2] != GZIP_HEADER[..2] {
+            return Err(fault(GzFault::NotGzip));
+        }
+        if got < header.len() {
+            return Err(fault(GzFault::Truncated("the gzip header is incomplete")));
+        }
+        if header[2] != GZIP_HEADER[2] {
+            return Err(fault(GzFault::BadHeader(format!(
+                "the compression method is {} where deflate (8) is the only one defined",
+                header[2]
+            ))));
+        }
+        if header[3] & 0xe0 != 0 {
+            return Err(fault(GzFault::BadHeader(
+                "reserved flag bits are set".into(),
+            )));
+        }
+        let input = BufReader::with_capacity(IN_BUF, Cursor::new(header).chain(source));
+        Ok(GzipReader {
+            decoder: flate2::bufread::GzDecoder::new(input),
+            header,
+            done: false,
+        })
+    }
+
+    /// The first 10 bytes of the gzip header (the fixed part).
+    pub(crate) fn header(&self) -> [u8; 10] {
+        self.header
+    }
+
+    /// flate2's errors as [`GzFault`]s; the input's own errors unchanged.
+    fn classify(e: io::Error) -> io::Error {
+        if e.get_ref().is_some_and(|inner| inner.is::<SourceError>()) {
+            return e;
+        }
+        match e.kind() {
+            io::ErrorKind::UnexpectedEof => {
+                fault(GzFault::Truncated("the compressed data ends early"))
+            }
+            // flate2 says "corrupt gzip stream does not have a matching checksum" for a
+            // trailer that does not match, "invalid gzip header" for a bad header, "corrupt
+            // deflate stream" for bad data.
+            _ if e.to_string().contains("checksum") => fault(GzFault::Checksum),
+            _ if e.to_string().contains("header") => fault(GzFault::BadHeader(format!(
+                "{e} (file name, comment, extra field or header CRC)"
+            ))),
+            _ => fault(GzFault::Corrupt(e.to_string())),
+        }
+    }
+}
+
+impl<R: Read> Read for GzipReader<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.done || out.is_empty() {
+            return Ok(0);
+        }
+        let n = self.decoder.read(out).map_err(Self::classify)?;
+        if n == 0 {
+            // The decoder has checked the trailer; exactly one member, nothing after it.
+            if !self.decoder.get_mut().fill_buf()?.is_empty() {
+                return Err(fault(GzFault::Trailing));
+            }
+            self.done = true;
+        }
+        Ok(n)
     }
 }

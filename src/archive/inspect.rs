@@ -5,10 +5,14 @@
 //! Checked: the adapter files every adapter type needs (`adapter_model.safetensors`,
 //! `adapter_config.json`), the sizes and digests the manifest gives for the adapter, the files
 //! the manifest names (grammar, soft prompts), and for packages the `integrity` section against
-//! the members actually present.
+//! the members actually present, and the archive's form: [`inspect_package`] reads in canonical
+//! mode (for `verify` and `sign`, which refuse anything our writer did not produce);
+//! [`inspect_package_in`] with [`ReadMode::Lenient`] (for `validate`) reads well-formed tar from
+//! other tools and reports a package that is not canonical as an `E0705` error.
 
 use super::adapter::{self, AdapterError, AdapterLocation, CONFIG_FILE};
-use super::read::{scan, Limits, MemberInfo, ReadError};
+use super::name::display_name;
+use super::read::{scan_in, Limits, MemberInfo, NonCanonical, ReadError, ReadErrorKind, ReadMode};
 use super::MANIFEST_NAME;
 use crate::manifest::check::Sink;
 use crate::manifest::{
@@ -18,7 +22,6 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 
-/// The member that holds a package's signature (`signing` writes it).
 /// The member that holds a package's signature (the `signing` module writes it).
 pub const SIGNATURE_MEMBER: &str = "signature.sig";
 
@@ -33,8 +36,13 @@ pub struct PackageReport {
     pub members: Vec<MemberInfo>,
     /// The bytes of `signature.sig`, when the package has one.
     pub signature: Option<Vec<u8>>,
-    /// False when the archive itself was refused (corrupt, truncated, hostile).
+    /// False when the archive itself was refused (corrupt, truncated, hostile, not canonical in
+    /// canonical mode).
     pub readable: bool,
+    /// Why the package was refused as a package, when it was: the reader's [`ReadErrorKind`],
+    /// or [`ReadErrorKind::NotAPackage`] for an archive without `manifest.json`. `None` when the
+    /// archive was read (its content may still have errors: see `diagnostics`).
+    pub refused: Option<ReadErrorKind>,
 }
 
 fn top(code: Code, message: String, hint: Option<&str>) -> Diagnostic {
@@ -49,39 +57,57 @@ fn top(code: Code, message: String, hint: Option<&str>) -> Diagnostic {
     }
 }
 
-/// Reads a package once (keeping `manifest.json` and `signature.sig`) and checks it.
+/// Reads a package once in canonical mode (keeping `manifest.json` and `signature.sig`) and
+/// checks it: what `verify` and `sign` use. A package our writer did not produce is refused
+/// (`readable: false`, an `E0705` diagnostic naming the member and the field).
 pub fn inspect_package<R: Read>(input: R, limits: &Limits) -> PackageReport {
+    inspect_package_in(ReadMode::Canonical, input, limits)
+}
+
+/// Reads a package once in `mode` (keeping `manifest.json` and `signature.sig`) and checks it.
+/// In [`ReadMode::Lenient`] (what `validate` uses), a well-formed package that differs from
+/// what our writer produces is read and checked like any other, and the first difference is
+/// reported as an `E0705` error.
+pub fn inspect_package_in<R: Read>(mode: ReadMode, input: R, limits: &Limits) -> PackageReport {
     let keep = |p: &str| p == MANIFEST_NAME || p == SIGNATURE_MEMBER;
-    let mut scanned = match scan(input, limits, &keep) {
+    let mut scanned = match scan_in(mode, input, limits, &keep) {
         Ok(s) => s,
         Err(e) => {
-            let d = top(
-                Code::UnreadablePackage,
-                format!("the package is refused: {e}"),
-                Some(read_hint(&e)),
-            );
+            let code = match e.kind() {
+                ReadErrorKind::NonCanonical => Code::NonCanonicalPackage,
+                _ => Code::UnreadablePackage,
+            };
+            // A difference from the canonical form says itself what it is.
+            let message = match &e {
+                ReadError::NonCanonical(_) => e.to_string(),
+                _ => format!("the package is refused: {e}"),
+            };
+            let d = top(code, message, Some(read_hint(&e)));
             return PackageReport {
                 diagnostics: Diagnostics(vec![d]),
                 manifest: None,
                 members: Vec::new(),
                 signature: None,
                 readable: false,
+                refused: Some(e.kind()),
             };
         }
     };
+    let form = scanned.non_canonical.take().map(|nc| non_canonical(&nc));
     let signature = scanned.kept.remove(SIGNATURE_MEMBER);
     let Some(bytes) = scanned.kept.get(MANIFEST_NAME) else {
         let d = top(
             Code::PackageMember,
-            "the package has no manifest.json".to_owned(),
+            "the package has no manifest.json, so it is not an .expert package".to_owned(),
             Some("package it with `expert-cli package`"),
         );
         return PackageReport {
-            diagnostics: Diagnostics(vec![d]),
+            diagnostics: Diagnostics(form.into_iter().chain([d]).collect()),
             manifest: None,
             members: scanned.members,
             signature,
             readable: true,
+            refused: Some(ReadErrorKind::NotAPackage),
         };
     };
     let Checked {
@@ -135,15 +161,19 @@ pub fn inspect_package<R: Read>(input: R, limits: &Limits) -> PackageReport {
                     Code::PackageMember,
                     &pointer,
                     node,
-                    format!("`{rel}` is named by the manifest but not in the package"),
+                    format!(
+                        "`{}` is named by the manifest but not in the package",
+                        display_name(&rel)
+                    ),
                     None,
                 );
             }
         }
         check_integrity(&mut sink, m, &scanned.members);
         diagnostics.0.extend(sink.found);
-        diagnostics.sort();
     }
+    diagnostics.0.extend(form);
+    diagnostics.sort();
     let manifest = manifest.filter(|_| !diagnostics.fails(false));
     PackageReport {
         diagnostics,
@@ -151,12 +181,28 @@ pub fn inspect_package<R: Read>(input: R, limits: &Limits) -> PackageReport {
         members: scanned.members,
         signature,
         readable: true,
+        refused: None,
     }
 }
 
+/// The `E0705` error of a lenient read that found a difference from the canonical form.
+fn non_canonical(found: &NonCanonical) -> Diagnostic {
+    top(
+        Code::NonCanonicalPackage,
+        format!("the package is not in the form `expert-cli package` writes: {found}"),
+        Some(NON_CANONICAL_HINT),
+    )
+}
+
+const NON_CANONICAL_HINT: &str = "`verify` and `sign` accept only packages `expert-cli package` wrote, so that every unpacker sees the same files; a package built by another tool must be re-packed with `expert-cli package` (if it came from `expert-cli`, it was changed afterwards)";
+
 fn read_hint(e: &ReadError) -> &'static str {
-    match e {
-        ReadError::Truncated(_) => "the file is incomplete: download or copy it again",
+    match (e, e.kind()) {
+        (ReadError::Truncated(_), _) => "the file is incomplete: download or copy it again",
+        (_, ReadErrorKind::NotAPackage) => {
+            "pass an .expert package made by `expert-cli package` (a manifest or folder is checked with `expert-cli validate`)"
+        }
+        (_, ReadErrorKind::NonCanonical) => NON_CANONICAL_HINT,
         _ => "do not install it; ask its publisher for a package made by `expert-cli package`",
     }
 }
@@ -244,7 +290,10 @@ fn check_integrity(sink: &mut Sink<'_>, m: &Manifest, members: &[MemberInfo]) {
                 Code::PackageIntegrity,
                 &pointer,
                 files,
-                format!("member `{}` is not listed in `integrity.files`", mi.path),
+                format!(
+                    "member `{}` is not listed in `integrity.files`",
+                    display_name(&mi.path)
+                ),
                 None,
             ),
             Some(want) if !want.eq_ignore_ascii_case(&mi.sha256) => sink.at(
@@ -253,7 +302,8 @@ fn check_integrity(sink: &mut Sink<'_>, m: &Manifest, members: &[MemberInfo]) {
                 files.get(&mi.path).unwrap_or(files),
                 format!(
                     "member `{}` has SHA-256 {}, `integrity.files` says {want}",
-                    mi.path, mi.sha256
+                    display_name(&mi.path),
+                    mi.sha256
                 ),
                 Some("the package was altered after packaging".to_owned()),
             ),
@@ -272,7 +322,7 @@ fn check_integrity(sink: &mut Sink<'_>, m: &Manifest, members: &[MemberInfo]) {
                 member.key_span.start,
                 format!(
                     "`integrity.files` lists `{}`, which is not in the package",
-                    member.key
+                    display_name(&member.key)
                 ),
                 Some("the package was altered after packaging".to_owned()),
             );

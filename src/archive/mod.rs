@@ -11,7 +11,9 @@
 //!   Dependencies go one way: `pack` → `write` → `member`.
 //! - [`ArchiveWriter`]: the low-level incremental writer.
 //! - [`visit`]: the reader, streaming each member to a callback; [`scan`] on top of it, keeping
-//!   chosen members in memory. Both bounded by [`Limits`].
+//!   chosen members in memory. Both bounded by [`Limits`] and canonical: they accept only what
+//!   the writer produces ([`ReadMode`]; [`visit_in`] and [`scan_in`] take the mode).
+//! - [`display_name`]: how a member name is shown to people (invisible characters escaped).
 //! - [`AtomicFile`], [`write_atomically`], [`check_output_free`]: temp file, interrupt guard,
 //!   fsync, rename; no clobbering without force.
 //! - [`sidecar_path`], [`write_sidecar`]: the `sha256sum`-format sidecar.
@@ -24,6 +26,7 @@
 pub mod adapter;
 mod atomic;
 mod gzip;
+mod header;
 pub mod inspect;
 mod member;
 mod name;
@@ -37,11 +40,12 @@ pub use atomic::{check_output_free, remove_temp_files, write_atomically, AtomicE
 pub use member::{
     hash_file, sort_members, ContentKind, Member, MemberError, Source, MANIFEST_NAME,
 };
-pub use name::{check_member_name, NameProblem, MAX_NAME_LEN};
+pub use name::{check_member_name, display_name, DisplayName, NameProblem, MAX_NAME_LEN};
 pub use pack::{write_members, WriteMembersError, WriteSummary, WrittenMember};
 pub use package::{package, PackageError, PackageEvents, PackageOptions, PackageReport};
 pub use read::{
-    open_package, scan, visit, Limits, MemberHead, MemberInfo, ReadError, Scanned, VisitError,
+    open_package, scan, scan_in, visit, visit_in, Difference, HeaderBlock, Limits, MemberHead,
+    MemberInfo, NonCanonical, ReadError, ReadErrorKind, ReadMode, Scanned, VisitError, Visited,
 };
 pub use sidecar::{check_sidecar_name, sidecar_path, write_sidecar, SidecarError};
 pub use write::{ArchiveWriter, WriteError, WriteOptions, DEFAULT_LEVEL, DEFAULT_MTIME};

@@ -1,33 +1,54 @@
-//! The hardened streaming reader: one pass over gzip + tar with fixed buffers, refusing anything
-//! that is not a plain, bounded set of uniquely named regular files (SPEC §6 last bullet,
-//! `reference/upstream-packaging.md` §7 items 8 and 9, §8.4 V10–V13).
+//! The hardened streaming reader: one pass over gzip + tar with fixed buffers, in one of two
+//! [`ReadMode`]s.
 //!
-//! It never writes to the file system and never repairs: a bad name, a link, a device, a
-//! duplicate, a size over the [`Limits`], a truncated or corrupt stream each stop the scan with
-//! their own [`ReadError`] variant. Directory entries are skipped (their names are still
-//! checked), since other tools add them; GNU long names and pax `path`/`size` records are read.
+//! - [`ReadMode::Canonical`] (what `verify` and `sign` use, and what [`visit`] and [`scan`] do):
+//!   only the bytes our writer can produce are accepted. The gzip header must be the writer's
+//!   fixed 10 bytes, the member the only one; every tar header must be byte for byte the header
+//!   [`header::member_headers`] builds for that member's name, size and mtime (one mtime for the
+//!   whole archive), members in the writer's order, padding zero, and the archive must end with
+//!   exactly the writer's two zero blocks. Anything else is a [`ReadError::NonCanonical`] naming
+//!   the member and the field. The reason (issue #10): a signature binds the members *as this
+//!   reader sees them*, and on any other byte sequence GNU tar, Python's `tarfile` and this
+//!   reader can see different files.
+//! - [`ReadMode::Lenient`] (what `validate` uses): well-formed tar from other tools is read (GNU
+//!   long names, pax `path`/`size`, ustar prefixes, directory entries), and the first
+//!   difference from the canonical form is reported in [`Scanned::non_canonical`] instead of
+//!   refusing.
+//!
+//! Both modes refuse, each with its own [`ReadError`] variant, what is unsafe whatever the
+//! form: a bad name, a link, a device, a duplicate, a size over the [`Limits`], a truncated or
+//! corrupt stream, data after the gzip member. Neither ever writes to the file system or
+//! repairs. SPEC §0 and §6, `reference/upstream-packaging.md` §7 items 8 and 9, §8.4 V10–V13.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::io::{self, Read};
 
-use flate2::{Decompress, FlushDecompress, Status};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use super::name::{check_member_name, NameProblem, MAX_NAME_LEN};
+use super::gzip::{GzFault, GzipReader, SourceError, GZIP_HEADER};
+use super::header::{self, BLOCK, NAME_FIELD};
+use super::name::{check_member_name, display_bytes, display_name, NameProblem, MAX_NAME_LEN};
 
-const BLOCK: usize = 512;
 /// Largest pax extended header or GNU long-name entry accepted.
 const MAX_EXTENSION: u64 = 64 * 1024;
 /// Most extension headers accepted before one real entry.
 const MAX_EXTENSIONS_IN_A_ROW: usize = 8;
 /// Most zero bytes accepted after the end-of-archive marker (tar pads to its record size).
 const MAX_END_PADDING: u64 = 1 << 20;
-/// Longest gzip header FNAME / FCOMMENT accepted.
-const MAX_GZIP_STRING: usize = 64 * 1024;
-const IN_BUF: usize = 64 * 1024;
 const DATA_BUF: usize = 64 * 1024;
+
+/// How strictly a package is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadMode {
+    /// Only what our writer produces; any other byte is a [`ReadError::NonCanonical`]. For
+    /// every decision about trust (`verify`, `sign`).
+    Canonical,
+    /// Well-formed tar from other tools too; the first difference from the canonical form is
+    /// reported in [`Scanned::non_canonical`]. For explaining a package (`validate`).
+    Lenient,
+}
 
 /// Bounds on what [`visit`] and [`scan`] accept.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +92,7 @@ pub struct MemberInfo {
 /// What [`visit`] tells its callback about a member before the callback reads its bytes.
 ///
 /// Only names and sizes that passed every check reach the callback: the name rule, the entry
-/// type, the duplicate check and the [`Limits`].
+/// type, the duplicate check, the [`Limits`] and, in canonical mode, the header comparison.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct MemberHead {
@@ -90,7 +111,7 @@ pub enum VisitError<E: std::error::Error + 'static> {
     #[error(transparent)]
     Read(#[from] ReadError),
     /// The callback returned an error for member `path`.
-    #[error("processing member `{path}` failed: {source}")]
+    #[error("processing member `{}` failed: {source}", display_name(path))]
     Member {
         /// The member the callback was given.
         path: String,
@@ -107,6 +128,237 @@ pub struct Scanned {
     pub members: Vec<MemberInfo>,
     /// The bytes of the members selected by `keep`.
     pub kept: BTreeMap<String, Vec<u8>>,
+    /// [`ReadMode::Lenient`]: the first way in which the package differs from what our writer
+    /// produces, if it does. Always `None` in canonical mode, which refuses instead.
+    pub non_canonical: Option<NonCanonical>,
+}
+
+/// What [`visit_in`] found besides what its callback saw.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Visited {
+    /// Every regular-file member, in archive order.
+    pub members: Vec<MemberInfo>,
+    /// As [`Scanned::non_canonical`].
+    pub non_canonical: Option<NonCanonical>,
+}
+
+/// The broad reason a package was refused, for callers that map refusals to outcomes (the
+/// signing layer: "not a package" is bad input, everything else an invalid package).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadErrorKind {
+    /// Not a package at all: empty, not gzip, not a tar archive (or, decided by the caller,
+    /// no `manifest.json`).
+    NotAPackage,
+    /// A well-formed archive that our writer did not produce: another tool's, or an altered
+    /// one; or one holding what no package may hold (links, devices, bad or repeated names).
+    NonCanonical,
+    /// Damaged: corrupt compressed data, a checksum that does not match, a truncated stream, a
+    /// malformed tar header.
+    Corrupt,
+    /// Over the [`Limits`].
+    OverLimits,
+    /// Reading the input failed.
+    Io,
+}
+
+/// Which header block of a member differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderBlock {
+    /// The member's own header.
+    Member,
+    /// The GNU long-name (`././@LongLink`) header before it.
+    LongName,
+}
+
+/// How a package differs from what our writer produces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Difference {
+    /// The gzip header is not the writer's fixed 10 bytes.
+    GzipHeader {
+        /// The first 10 bytes found.
+        found: [u8; 10],
+    },
+    /// A directory entry (the writer adds none).
+    Directory,
+    /// A pax extended header (`x`), which the writer never uses.
+    PaxHeader,
+    /// A pax global header (`g`), which the writer never uses.
+    PaxGlobalHeader,
+    /// A GNU long link name (`K`), which the writer never uses.
+    LongLinkName,
+    /// A header field differs from what the writer writes for this name, size and mtime.
+    HeaderField {
+        /// The header block.
+        block: HeaderBlock,
+        /// The field's name (`magic`, `uid`, `prefix`, … as in `header::FIELDS`).
+        field: &'static str,
+        /// Its bytes in the archive.
+        found: Vec<u8>,
+        /// The writer's bytes.
+        expected: Vec<u8>,
+    },
+    /// A GNU long-name entry whose data is not exactly the name, one NUL and zero padding.
+    LongNameData,
+    /// A GNU long-name entry for a name that fits the 100-byte name field.
+    UnneededLongName,
+    /// A GNU long-name entry that is not followed by a regular-file header.
+    LongNameAlone,
+    /// Non-zero bytes in the padding after a member's data.
+    Padding,
+    /// A member out of the writer's order.
+    Order {
+        /// The member before it.
+        previous: String,
+    },
+    /// The end-of-archive marker is a single zero block.
+    OneEndBlock,
+    /// More zero bytes than the two end blocks, or data after them.
+    AfterEnd,
+}
+
+/// A difference from the canonical form, and the member it concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NonCanonical {
+    /// The member (its name as found), when the difference is in or before one.
+    pub member: Option<String>,
+    /// What differs.
+    pub difference: Difference,
+}
+
+/// Renders a header field's bytes for a message: `nothing (all zero bytes)`, or the bytes in
+/// backticks with NUL as `\0` and other non-printing bytes as `\xNN`. Short fields (numbers,
+/// magic, version) are shown whole; long ones (names, prefix) up to their last non-zero byte.
+fn field_text(bytes: &[u8]) -> String {
+    let Some(last) = bytes.iter().rposition(|&b| b != 0) else {
+        return "nothing (all zero bytes)".to_owned();
+    };
+    let shown = if bytes.len() <= 12 {
+        bytes
+    } else {
+        &bytes[..=last]
+    };
+    let mut out = String::from("`");
+    for (i, &b) in shown.iter().enumerate() {
+        match b {
+            0 if shown.get(i + 1).is_some_and(u8::is_ascii_digit) => out.push_str("\\x00"),
+            0 => out.push_str("\\0"),
+            b'\\' => out.push_str("\\\\"),
+            b'`' => out.push_str("\\x60"),
+            0x20..=0x7e => out.push(char::from(b)),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push('`');
+    out
+}
+
+impl fmt::Display for Difference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Difference::GzipHeader { found } => {
+                let hex = |b: &[u8]| {
+                    b.iter()
+                        .map(|x| format!("{x:02x}"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                };
+                let mut what = Vec::new();
+                for (bit, name) in [
+                    (0x01, "the FTEXT flag"),
+                    (0x02, "a header CRC (FHCRC)"),
+                    (0x04, "an extra field (FEXTRA)"),
+                    (0x08, "a stored file name (FNAME)"),
+                    (0x10, "a comment (FCOMMENT)"),
+                ] {
+                    if found[3] & bit != 0 {
+                        what.push(name.to_owned());
+                    }
+                }
+                let mtime = u32::from_le_bytes([found[4], found[5], found[6], found[7]]);
+                if mtime != 0 {
+                    what.push(format!("MTIME {mtime}"));
+                }
+                if found[8] != GZIP_HEADER[8] {
+                    what.push(format!("XFL {}", found[8]));
+                }
+                if found[9] != GZIP_HEADER[9] {
+                    what.push(format!("OS {}", found[9]));
+                }
+                write!(
+                    f,
+                    "the gzip header is `{}` where the writer writes `{}`",
+                    hex(found),
+                    hex(&GZIP_HEADER)
+                )?;
+                if !what.is_empty() {
+                    write!(f, " (it has {})", what.join(", "))?;
+                }
+                Ok(())
+            }
+            Difference::Directory => {
+                f.write_str("directory entries are not part of an .expert package")
+            }
+            Difference::PaxHeader => {
+                f.write_str("pax extended headers (`x`) are not part of an .expert package")
+            }
+            Difference::PaxGlobalHeader => {
+                f.write_str("pax global headers (`g`) are not part of an .expert package")
+            }
+            Difference::LongLinkName => {
+                f.write_str("GNU long link names (`K`) are not part of an .expert package")
+            }
+            Difference::HeaderField {
+                block,
+                field,
+                found,
+                expected,
+            } => {
+                let block = match block {
+                    HeaderBlock::Member => "header",
+                    HeaderBlock::LongName => "long-name header",
+                };
+                write!(
+                    f,
+                    "{block} field `{field}` is {} where the writer writes {}",
+                    field_text(found),
+                    field_text(expected)
+                )
+            }
+            Difference::LongNameData => f.write_str(
+                "the GNU long-name entry does not hold exactly the name, one NUL and zero padding",
+            ),
+            Difference::UnneededLongName => f.write_str(
+                "has a GNU long-name entry, which the writer uses only for names over 100 bytes",
+            ),
+            Difference::LongNameAlone => {
+                f.write_str("a GNU long-name entry is not followed by a regular file")
+            }
+            Difference::Padding => {
+                f.write_str("the padding after the member's data is not all zero bytes")
+            }
+            Difference::Order { previous } => write!(
+                f,
+                "comes after `{}`; the writer puts `manifest.json` first, then the other members \
+                 in byte order of their names, each once",
+                display_name(previous)
+            ),
+            Difference::OneEndBlock => f.write_str(
+                "the end-of-archive marker is one zero block where the writer writes two",
+            ),
+            Difference::AfterEnd => {
+                f.write_str("data follows the two zero blocks that end the archive")
+            }
+        }
+    }
+}
+
+impl fmt::Display for NonCanonical {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.member {
+            Some(m) => write!(f, "`{}`: {}", display_name(m), self.difference),
+            None => write!(f, "{}", self.difference),
+        }
+    }
 }
 
 /// Why a package was refused.
@@ -116,9 +368,15 @@ pub enum ReadError {
     /// Reading the input failed.
     #[error("reading the package failed: {0}")]
     Io(#[source] io::Error),
+    /// The input is empty.
+    #[error("the package is an empty file")]
+    Empty,
     /// The input does not start with a gzip header.
     #[error("the package is not gzip-compressed (it does not start with the gzip magic bytes)")]
     NotGzip,
+    /// The gzip data does not hold a tar archive.
+    #[error("the package is gzip-compressed but does not hold a tar archive")]
+    NotTar,
     /// The gzip header is malformed or uses an unsupported feature.
     #[error("the package has a bad gzip header: {0}")]
     BadGzipHeader(String),
@@ -126,79 +384,105 @@ pub enum ReadError {
     #[error("the package is corrupt: {0}")]
     CorruptGzip(String),
     /// The CRC-32 or length in the gzip trailer does not match the data.
-    #[error("the package is corrupt: the gzip {0} check failed")]
-    ChecksumMismatch(&'static str),
+    #[error(
+        "the package is corrupt: the CRC-32 or length in the gzip trailer does not match the data"
+    )]
+    ChecksumMismatch,
     /// The gzip or tar stream ends early.
     #[error("the package is truncated: {0}")]
     Truncated(&'static str),
-    /// Bytes follow the gzip stream, or non-zero bytes follow the tar end-of-archive marker.
+    /// Bytes follow the gzip member, or non-zero bytes follow the tar end-of-archive marker.
     #[error("the package has unexpected data after {0}")]
     TrailingData(&'static str),
     /// A tar header is malformed.
     #[error("the package has a malformed tar header: {0}")]
     BadTarHeader(String),
+    /// Canonical mode: the package is not what our writer produces.
+    #[error("the package is not in the form `expert-cli package` writes: {0}")]
+    NonCanonical(NonCanonical),
     /// A member name is not valid UTF-8.
-    #[error("member `{lossy}` has a name that is not valid UTF-8")]
+    #[error("member `{shown}` has a name that is not valid UTF-8")]
     NonUtf8Name {
-        /// The name with invalid bytes replaced.
-        lossy: String,
+        /// The name, invalid bytes shown as `\xNN`.
+        shown: String,
     },
     /// A member name is empty.
     #[error("the package has a member with an empty name")]
     EmptyName,
     /// A member name is an absolute path.
-    #[error("member `{path}` has an absolute path")]
+    #[error("member `{}` has an absolute path", display_name(path))]
     AbsolutePath {
         /// The name.
         path: String,
     },
     /// A member name has a `..` component.
-    #[error("member `{path}` has a `..` component that would leave the expert directory")]
+    #[error(
+        "member `{}` has a `..` component that would leave the expert directory",
+        display_name(path)
+    )]
     ParentDirComponent {
         /// The name.
         path: String,
     },
-    /// Another member-name rule is broken (`.` or empty component, backslash, control
-    /// character, length).
-    #[error("member `{path}` has an invalid name: {problem}")]
+    /// Another member-name rule is broken (`.` or empty component, backslash, control or
+    /// bidirectional character, length).
+    #[error("member `{}` has an invalid name: {problem}", display_name(path))]
     InvalidName {
-        /// The name (control characters escaped).
+        /// The name.
         path: String,
         /// What is wrong.
         problem: NameProblem,
     },
     /// A symbolic link entry.
-    #[error("member `{path}` is a symbolic link; packages may hold regular files only")]
+    #[error(
+        "member `{}` is a symbolic link; packages may hold regular files only",
+        display_name(path)
+    )]
     Symlink {
         /// The name.
         path: String,
     },
     /// A hard link entry.
-    #[error("member `{path}` is a hard link; packages may hold regular files only")]
+    #[error(
+        "member `{}` is a hard link; packages may hold regular files only",
+        display_name(path)
+    )]
     Hardlink {
         /// The name.
         path: String,
     },
     /// A character device entry.
-    #[error("member `{path}` is a character device; packages may hold regular files only")]
+    #[error(
+        "member `{}` is a character device; packages may hold regular files only",
+        display_name(path)
+    )]
     CharDevice {
         /// The name.
         path: String,
     },
     /// A block device entry.
-    #[error("member `{path}` is a block device; packages may hold regular files only")]
+    #[error(
+        "member `{}` is a block device; packages may hold regular files only",
+        display_name(path)
+    )]
     BlockDevice {
         /// The name.
         path: String,
     },
     /// A FIFO entry.
-    #[error("member `{path}` is a FIFO; packages may hold regular files only")]
+    #[error(
+        "member `{}` is a FIFO; packages may hold regular files only",
+        display_name(path)
+    )]
     Fifo {
         /// The name.
         path: String,
     },
     /// Any other entry type (sparse, contiguous, volume label, unknown).
-    #[error("member `{path}` has unsupported tar entry type {typeflag:?}")]
+    #[error(
+        "member `{}` has unsupported tar entry type {typeflag:?}",
+        display_name(path)
+    )]
     UnsupportedType {
         /// The name.
         path: String,
@@ -206,7 +490,7 @@ pub enum ReadError {
         typeflag: char,
     },
     /// Two members share a name.
-    #[error("member `{path}` appears more than once")]
+    #[error("member `{}` appears more than once", display_name(path))]
     DuplicateMember {
         /// The name.
         path: String,
@@ -218,7 +502,10 @@ pub enum ReadError {
         limit: usize,
     },
     /// A member over [`Limits::max_member_size`].
-    #[error("member `{path}` is {size} bytes, over the limit of {limit} bytes")]
+    #[error(
+        "member `{}` is {size} bytes, over the limit of {limit} bytes",
+        display_name(path)
+    )]
     MemberTooLarge {
         /// The name.
         path: String,
@@ -234,7 +521,10 @@ pub enum ReadError {
         limit: u64,
     },
     /// A member to keep is over [`Limits::max_kept_size`].
-    #[error("member `{path}` is {size} bytes, too large to load (limit {limit} bytes)")]
+    #[error(
+        "member `{}` is {size} bytes, too large to load (limit {limit} bytes)",
+        display_name(path)
+    )]
     KeptTooLarge {
         /// The name.
         path: String,
@@ -245,244 +535,203 @@ pub enum ReadError {
     },
 }
 
-/// Faults found inside the gzip layer travel through `io::Error` (the tar layer reads through
-/// `Read`) and are turned back into [`ReadError`] by [`from_io`].
-#[derive(Debug)]
-enum Fault {
-    NotGzip,
-    Header(String),
-    Corrupt(String),
-    Checksum(&'static str),
-    Truncated(&'static str),
-    Trailing,
-}
-
-impl fmt::Display for Fault {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{self:?}")
+impl ReadError {
+    /// The broad reason, see [`ReadErrorKind`].
+    pub fn kind(&self) -> ReadErrorKind {
+        match self {
+            ReadError::Io(_) => ReadErrorKind::Io,
+            ReadError::Empty | ReadError::NotGzip | ReadError::NotTar => ReadErrorKind::NotAPackage,
+            ReadError::BadGzipHeader(_)
+            | ReadError::CorruptGzip(_)
+            | ReadError::ChecksumMismatch
+            | ReadError::Truncated(_)
+            | ReadError::BadTarHeader(_) => ReadErrorKind::Corrupt,
+            ReadError::TrailingData(_)
+            | ReadError::NonCanonical(_)
+            | ReadError::NonUtf8Name { .. }
+            | ReadError::EmptyName
+            | ReadError::AbsolutePath { .. }
+            | ReadError::ParentDirComponent { .. }
+            | ReadError::InvalidName { .. }
+            | ReadError::Symlink { .. }
+            | ReadError::Hardlink { .. }
+            | ReadError::CharDevice { .. }
+            | ReadError::BlockDevice { .. }
+            | ReadError::Fifo { .. }
+            | ReadError::UnsupportedType { .. }
+            | ReadError::DuplicateMember { .. } => ReadErrorKind::NonCanonical,
+            ReadError::TooManyMembers { .. }
+            | ReadError::MemberTooLarge { .. }
+            | ReadError::TotalTooLarge { .. }
+            | ReadError::KeptTooLarge { .. } => ReadErrorKind::OverLimits,
+        }
     }
-}
-
-impl std::error::Error for Fault {}
-
-fn fault(f: Fault) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, f)
 }
 
 fn from_io(e: io::Error) -> ReadError {
     let kind = e.kind();
-    match e.into_inner() {
-        Some(inner) => match inner.downcast::<Fault>() {
-            Ok(f) => match *f {
-                Fault::NotGzip => ReadError::NotGzip,
-                Fault::Header(s) => ReadError::BadGzipHeader(s),
-                Fault::Corrupt(s) => ReadError::CorruptGzip(s),
-                Fault::Checksum(s) => ReadError::ChecksumMismatch(s),
-                Fault::Truncated(s) => ReadError::Truncated(s),
-                Fault::Trailing => ReadError::TrailingData("the end of the gzip stream"),
-            },
-            Err(other) => ReadError::Io(io::Error::new(kind, other)),
-        },
-        None => ReadError::Io(io::Error::from(kind)),
+    let Some(inner) = e.into_inner() else {
+        return ReadError::Io(io::Error::from(kind));
+    };
+    let inner = match inner.downcast::<GzFault>() {
+        Ok(f) => {
+            return match *f {
+                GzFault::Empty => ReadError::Empty,
+                GzFault::NotGzip => ReadError::NotGzip,
+                GzFault::BadHeader(s) => ReadError::BadGzipHeader(s),
+                GzFault::Corrupt(s) => ReadError::CorruptGzip(s),
+                GzFault::Checksum => ReadError::ChecksumMismatch,
+                GzFault::Truncated(s) => ReadError::Truncated(s),
+                GzFault::Trailing => ReadError::TrailingData("the gzip member"),
+            }
+        }
+        Err(other) => other,
+    };
+    match inner.downcast::<SourceError>() {
+        Ok(source) => ReadError::Io(source.0),
+        Err(other) => ReadError::Io(io::Error::new(kind, other)),
     }
 }
 
-/// A single-member gzip decoder with exact end handling: CRC-32 and ISIZE are checked, and any
-/// byte after the trailer is an error (a second gzip member included).
-struct GzipReader<R> {
-    inner: R,
-    buf: Box<[u8]>,
-    pos: usize,
-    end: usize,
-    eof: bool,
-    inflate: Decompress,
-    crc: crc32fast::Hasher,
-    len: u64,
-    done: bool,
+/// What the reader knows about the canonical form so far: the archive's mtime (from its first
+/// header), the previous member (order), and in lenient mode the first difference found.
+struct Form {
+    mode: ReadMode,
+    mtime: Option<u64>,
+    previous: Option<String>,
+    first: Option<NonCanonical>,
 }
 
-impl<R: Read> GzipReader<R> {
-    fn new(inner: R) -> io::Result<Self> {
-        let mut r = GzipReader {
-            inner,
-            buf: vec![0; IN_BUF].into_boxed_slice(),
-            pos: 0,
-            end: 0,
-            eof: false,
-            inflate: Decompress::new(false),
-            crc: crc32fast::Hasher::new(),
-            len: 0,
-            done: false,
+impl Form {
+    /// A difference from the canonical form: refused in canonical mode, remembered (the first
+    /// one) in lenient mode.
+    fn differ(&mut self, member: Option<&str>, difference: Difference) -> Result<(), ReadError> {
+        let found = NonCanonical {
+            member: member.map(str::to_owned),
+            difference,
         };
-        r.read_header()?;
-        Ok(r)
+        match self.mode {
+            ReadMode::Canonical => Err(ReadError::NonCanonical(found)),
+            ReadMode::Lenient => {
+                self.first.get_or_insert(found);
+                Ok(())
+            }
+        }
     }
 
-    /// Makes input available; false at the end of the input.
-    fn fill(&mut self) -> io::Result<bool> {
-        while self.pos == self.end && !self.eof {
-            match self.inner.read(&mut self.buf) {
-                Ok(0) => self.eof = true,
-                Ok(n) => {
-                    self.pos = 0;
-                    self.end = n;
+    /// Compares what the archive holds before a member's data (`long`: the GNU long-name
+    /// header and its data with padding; `block`: the member's header) with what the writer
+    /// emits for this name, size and mtime: [`header::member_headers`], the writer's own
+    /// function, so the two cannot drift apart.
+    fn check_headers(
+        &mut self,
+        path: &str,
+        size: u64,
+        long: Option<&LongName>,
+        block: &[u8; BLOCK],
+    ) -> Result<(), ReadError> {
+        let header = tar::Header::from_byte_slice(block);
+        let mtime = match self.mtime {
+            Some(m) => m,
+            None => match header.mtime() {
+                Ok(m) => *self.mtime.insert(m),
+                Err(_) => {
+                    let (_, range) = header::field_at(136);
+                    let expected = header::member_headers(path, size, 0);
+                    return self.differ(
+                        Some(path),
+                        Difference::HeaderField {
+                            block: HeaderBlock::Member,
+                            field: "mtime",
+                            found: block[range.clone()].to_vec(),
+                            expected: expected[expected.len() - BLOCK..][range].to_vec(),
+                        },
+                    );
                 }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(self.pos < self.end)
-    }
-
-    fn byte(&mut self, what: &'static str) -> io::Result<u8> {
-        if !self.fill()? {
-            return Err(fault(Fault::Truncated(what)));
-        }
-        let b = self.buf[self.pos];
-        self.pos += 1;
-        Ok(b)
-    }
-
-    fn read_header(&mut self) -> io::Result<()> {
-        const IN_HEADER: &str = "the gzip header is incomplete";
-        if !self.fill()? {
-            return Err(fault(Fault::Truncated("the file is empty")));
-        }
-        if self.byte(IN_HEADER)? != 0x1f || self.byte(IN_HEADER)? != 0x8b {
-            return Err(fault(Fault::NotGzip));
-        }
-        if self.byte(IN_HEADER)? != 8 {
-            return Err(fault(Fault::Header(
-                "the compression method is not deflate".into(),
-            )));
-        }
-        let flags = self.byte(IN_HEADER)?;
-        if flags & 0xe0 != 0 {
-            return Err(fault(Fault::Header("reserved flag bits are set".into())));
-        }
-        for _ in 0..6 {
-            self.byte(IN_HEADER)?; // MTIME, XFL, OS
-        }
-        if flags & 0x04 != 0 {
-            let xlen = u16::from(self.byte(IN_HEADER)?) | u16::from(self.byte(IN_HEADER)?) << 8;
-            for _ in 0..xlen {
-                self.byte(IN_HEADER)?;
-            }
-        }
-        for flag in [0x08, 0x10] {
-            if flags & flag != 0 {
-                let mut n = 0;
-                while self.byte(IN_HEADER)? != 0 {
-                    n += 1;
-                    if n > MAX_GZIP_STRING {
-                        return Err(fault(Fault::Header(
-                            "the file name or comment is too long".into(),
-                        )));
-                    }
+            },
+        };
+        let expected = header::member_headers(path, size, mtime);
+        let (want_long, want_block) = expected.split_at(expected.len() - BLOCK);
+        let want_block: &[u8; BLOCK] = want_block.try_into().expect("a header is one block");
+        let difference = match (long, want_long.is_empty()) {
+            (Some(_), true) => Some(Difference::UnneededLongName),
+            (Some(long), false) => {
+                let want_header: &[u8; BLOCK] = want_long[..BLOCK]
+                    .try_into()
+                    .expect("a header is one block");
+                if let Some(d) = field_difference(HeaderBlock::LongName, &long.header, want_header)
+                {
+                    Some(d)
+                } else if long.data != want_long[BLOCK..] {
+                    Some(Difference::LongNameData)
+                } else {
+                    field_difference(HeaderBlock::Member, block, want_block)
                 }
             }
-        }
-        if flags & 0x02 != 0 {
-            self.byte(IN_HEADER)?;
-            self.byte(IN_HEADER)?;
-        }
-        Ok(())
-    }
-
-    fn read_trailer(&mut self) -> io::Result<()> {
-        const IN_TRAILER: &str = "the gzip trailer is missing";
-        let mut t = [0u8; 8];
-        for b in &mut t {
-            *b = self.byte(IN_TRAILER)?;
-        }
-        let crc = u32::from_le_bytes([t[0], t[1], t[2], t[3]]);
-        let isize = u32::from_le_bytes([t[4], t[5], t[6], t[7]]);
-        let actual = std::mem::replace(&mut self.crc, crc32fast::Hasher::new()).finalize();
-        if crc != actual {
-            return Err(fault(Fault::Checksum("CRC-32")));
-        }
-        if u64::from(isize) != self.len & 0xffff_ffff {
-            return Err(fault(Fault::Checksum("length")));
-        }
-        if self.fill()? {
-            return Err(fault(Fault::Trailing));
-        }
-        Ok(())
-    }
-}
-
-impl<R: Read> Read for GzipReader<R> {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        if self.done || out.is_empty() {
-            return Ok(0);
-        }
-        loop {
-            let has_input = self.fill()?;
-            let (before_in, before_out) = (self.inflate.total_in(), self.inflate.total_out());
-            let status = self
-                .inflate
-                .decompress(&self.buf[self.pos..self.end], out, FlushDecompress::None)
-                .map_err(|e| fault(Fault::Corrupt(format!("bad deflate data ({e})"))))?;
-            let consumed = (self.inflate.total_in() - before_in) as usize;
-            let produced = (self.inflate.total_out() - before_out) as usize;
-            self.pos += consumed;
-            self.crc.update(&out[..produced]);
-            self.len += produced as u64;
-            if status == Status::StreamEnd {
-                self.done = true;
-                self.read_trailer()?;
-                return Ok(produced);
-            }
-            if produced > 0 {
-                return Ok(produced);
-            }
-            if !has_input {
-                return Err(fault(Fault::Truncated("the compressed data ends early")));
-            }
-            if consumed == 0 {
-                return Err(fault(Fault::Corrupt(
-                    "the deflate decoder made no progress".into(),
-                )));
-            }
+            (None, _) => field_difference(HeaderBlock::Member, block, want_block),
+        };
+        match difference {
+            Some(d) => self.differ(Some(path), d),
+            None => Ok(()),
         }
     }
 }
 
-/// Reads exactly `buf.len()` bytes; `Ok(false)` when the input ended before the first byte.
-fn read_full(r: &mut impl Read, buf: &mut [u8], what: &'static str) -> Result<bool, ReadError> {
+fn field_difference(
+    which: HeaderBlock,
+    found: &[u8; BLOCK],
+    expected: &[u8; BLOCK],
+) -> Option<Difference> {
+    header::first_difference(found, expected).map(|(field, range)| Difference::HeaderField {
+        block: which,
+        field,
+        found: found[range.clone()].to_vec(),
+        expected: expected[range].to_vec(),
+    })
+}
+
+/// A GNU long-name entry waiting for the header it names.
+struct LongName {
+    /// Its header block.
+    header: [u8; BLOCK],
+    /// Its data with the block padding, as read.
+    data: Vec<u8>,
+    /// The name: the data up to the first NUL.
+    name: Vec<u8>,
+}
+
+/// Reads until `buf` is full or the input ends; returns how many bytes were read.
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> Result<usize, ReadError> {
     let mut got = 0;
     while got < buf.len() {
         match r.read(&mut buf[got..]) {
-            Ok(0) if got == 0 => return Ok(false),
-            Ok(0) => return Err(ReadError::Truncated(what)),
+            Ok(0) => break,
             Ok(n) => got += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(from_io(e)),
         }
     }
-    Ok(true)
+    Ok(got)
 }
 
-/// Reads `size` bytes of entry data (plus block padding), passing them to `each`.
-fn read_data(
-    r: &mut impl Read,
-    size: u64,
-    buf: &mut [u8],
-    mut each: impl FnMut(&[u8]),
-) -> Result<(), ReadError> {
-    let mut left = size.div_ceil(BLOCK as u64) * BLOCK as u64;
-    let mut data_left = size;
-    while left > 0 {
-        let n = left.min(buf.len() as u64) as usize;
-        if !read_full(r, &mut buf[..n], "a member's data ends early")? {
-            return Err(ReadError::Truncated("a member's data ends early"));
-        }
-        let d = data_left.min(n as u64) as usize;
-        each(&buf[..d]);
-        data_left -= d as u64;
-        left -= n as u64;
+/// Reads exactly `buf.len()` bytes.
+fn read_exact(r: &mut impl Read, buf: &mut [u8], what: &'static str) -> Result<(), ReadError> {
+    if read_up_to(r, buf)? < buf.len() {
+        return Err(ReadError::Truncated(what));
     }
     Ok(())
+}
+
+/// Reads an extension entry's data with its block padding (bounded by [`MAX_EXTENSION`]).
+fn read_extension(r: &mut impl Read, size: u64) -> Result<Vec<u8>, ReadError> {
+    if size > MAX_EXTENSION {
+        return Err(ReadError::BadTarHeader(format!(
+            "an extension header of {size} bytes is over the {MAX_EXTENSION}-byte limit"
+        )));
+    }
+    let mut data = vec![0u8; size as usize + header::padding(size)];
+    read_exact(r, &mut data, "a member's data ends early")?;
+    Ok(data)
 }
 
 fn header_checksum_ok(block: &[u8; BLOCK], stored: u32) -> bool {
@@ -495,10 +744,12 @@ fn header_checksum_ok(block: &[u8; BLOCK], stored: u32) -> bool {
     stored == unsigned || i64::from(stored) == i64::from(signed)
 }
 
-/// Parses pax records (`"<len> <key>=<value>\n"`), returning `path` and `size` when present.
+/// Parses pax records (`"<len> <key>=<value>\n"`), returning the name (`path`, else
+/// `GNU.sparse.name`, which GNU tar and Python's tarfile also take as the name) and `size` when
+/// present.
 fn parse_pax(data: &[u8]) -> Result<(Option<Vec<u8>>, Option<u64>), ReadError> {
     let bad = |what: &str| ReadError::BadTarHeader(format!("malformed pax record: {what}"));
-    let (mut path, mut size) = (None, None);
+    let (mut path, mut sparse_name, mut size) = (None, None, None);
     let mut rest = data;
     while !rest.is_empty() {
         if rest.iter().all(|&b| b == 0) {
@@ -523,6 +774,7 @@ fn parse_pax(data: &[u8]) -> Result<(Option<Vec<u8>>, Option<u64>), ReadError> {
         let (key, value) = (&record[..eq], &record[eq + 1..]);
         match key {
             b"path" => path = Some(value.to_vec()),
+            b"GNU.sparse.name" => sparse_name = Some(value.to_vec()),
             b"size" => {
                 let v = std::str::from_utf8(value).ok().and_then(|s| s.parse().ok());
                 size = Some(v.ok_or_else(|| bad("bad size"))?);
@@ -531,11 +783,11 @@ fn parse_pax(data: &[u8]) -> Result<(Option<Vec<u8>>, Option<u64>), ReadError> {
         }
         rest = &rest[len..];
     }
-    Ok((path, size))
+    Ok((path.or(sparse_name), size))
 }
 
 fn name_error(path: &str, problem: NameProblem) -> ReadError {
-    let path = path.escape_debug().to_string();
+    let path = path.to_owned();
     match problem {
         NameProblem::Empty => ReadError::EmptyName,
         NameProblem::Absolute => ReadError::AbsolutePath { path },
@@ -544,23 +796,40 @@ fn name_error(path: &str, problem: NameProblem) -> ReadError {
     }
 }
 
-/// Reads a `.expert` archive once, from start to end, and returns every member's name, size and
-/// SHA-256, plus the bytes of the members for which `keep(path)` is true.
-///
-/// Memory is bounded by the buffers, the member list and the kept members (each at most
-/// [`Limits::max_kept_size`]), whatever the input. Built on [`visit`].
+/// Reads a `.expert` archive once, in canonical mode, from start to end, and returns every
+/// member's name, size and SHA-256, plus the bytes of the members for which `keep(path)` is
+/// true. [`scan_in`] with [`ReadMode::Canonical`].
 ///
 /// # Errors
 ///
-/// A [`ReadError`] variant for each reason a package is refused; see the type.
-/// [`ReadError::KeptTooLarge`] when a member to keep is over [`Limits::max_kept_size`].
+/// As [`scan_in`].
 pub fn scan<R: Read>(
     input: R,
     limits: &Limits,
     keep: &dyn Fn(&str) -> bool,
 ) -> Result<Scanned, ReadError> {
+    scan_in(ReadMode::Canonical, input, limits, keep)
+}
+
+/// Reads a `.expert` archive once, from start to end, and returns every member's name, size and
+/// SHA-256, plus the bytes of the members for which `keep(path)` is true, and in lenient mode
+/// the first difference from the canonical form.
+///
+/// Memory is bounded by the buffers, the member list and the kept members (each at most
+/// [`Limits::max_kept_size`]), whatever the input. Built on [`visit_in`].
+///
+/// # Errors
+///
+/// A [`ReadError`] variant for each reason a package is refused; see the type.
+/// [`ReadError::KeptTooLarge`] when a member to keep is over [`Limits::max_kept_size`].
+pub fn scan_in<R: Read>(
+    mode: ReadMode,
+    input: R,
+    limits: &Limits,
+    keep: &dyn Fn(&str) -> bool,
+) -> Result<Scanned, ReadError> {
     let mut kept = BTreeMap::new();
-    let members = visit(input, limits, &mut |head, data| {
+    let visited = visit_in(mode, input, limits, &mut |head, data| {
         if !keep(&head.path) {
             return Ok(());
         }
@@ -581,20 +850,39 @@ pub fn scan<R: Read>(
     .map_err(|e| match e {
         VisitError::Read(e) | VisitError::Member { source: e, .. } => e,
     })?;
-    Ok(Scanned { members, kept })
+    Ok(Scanned {
+        members: visited.members,
+        kept,
+        non_canonical: visited.non_canonical,
+    })
+}
+
+/// Reads a `.expert` archive once, in canonical mode, calling `on_member` for every member:
+/// [`visit_in`] with [`ReadMode::Canonical`], returning the member list.
+///
+/// # Errors
+///
+/// As [`visit_in`].
+pub fn visit<R: Read, E: std::error::Error + 'static>(
+    input: R,
+    limits: &Limits,
+    on_member: &mut dyn FnMut(&MemberHead, &mut dyn Read) -> Result<(), E>,
+) -> Result<Vec<MemberInfo>, VisitError<E>> {
+    visit_in(ReadMode::Canonical, input, limits, on_member).map(|v| v.members)
 }
 
 /// Reads a `.expert` archive once, from start to end, calling `on_member` for every regular-file
 /// member in archive order with its name and size and a reader of exactly its bytes, and returns
-/// every member's name, size and SHA-256.
+/// every member's name, size and SHA-256 (and in lenient mode the first difference from the
+/// canonical form).
 ///
 /// The callback streams the bytes (e.g. into an [`ArchiveWriter`](super::ArchiveWriter)); bytes
 /// it does not read are skipped, but every byte is still decompressed, checked and hashed, so the
-/// returned list is the same as [`scan`]'s whatever the callback does. All of [`scan`]'s checks
-/// apply: a member reaches the callback only once its header, name, type, uniqueness and size
-/// have passed, and the result is returned only once the whole stream (end marker, gzip trailer,
-/// nothing after it) has. A callback that has already acted on earlier members must therefore
-/// treat its work as provisional until `visit` returns `Ok` (write to an
+/// returned list is the same as [`scan_in`]'s whatever the callback does. A member reaches the
+/// callback only once its header, name, type, uniqueness, size and (canonical mode) form have
+/// passed; its padding and the end of the stream (end marker, gzip trailer, nothing after it)
+/// are checked afterwards. A callback that has already acted on earlier members must therefore
+/// treat its work as provisional until `visit_in` returns `Ok` (write to an
 /// [`AtomicFile`](super::AtomicFile) and commit afterwards).
 ///
 /// Memory is bounded by fixed buffers and the member list, whatever the input.
@@ -605,36 +893,67 @@ pub fn scan<R: Read>(
 /// the type), including a fault met while the callback was reading: the callback's reader then
 /// returns an `io::Error` and the fault is reported here, whatever the callback returned.
 /// [`VisitError::Member`] when the callback returns an error; reading stops there.
-pub fn visit<R: Read, E: std::error::Error + 'static>(
+pub fn visit_in<R: Read, E: std::error::Error + 'static>(
+    mode: ReadMode,
     input: R,
     limits: &Limits,
     on_member: &mut dyn FnMut(&MemberHead, &mut dyn Read) -> Result<(), E>,
-) -> Result<Vec<MemberInfo>, VisitError<E>> {
+) -> Result<Visited, VisitError<E>> {
     let mut r = GzipReader::new(input).map_err(from_io)?;
+    let mut form = Form {
+        mode,
+        mtime: None,
+        previous: None,
+        first: None,
+    };
+    if r.header() != GZIP_HEADER {
+        form.differ(None, Difference::GzipHeader { found: r.header() })?;
+    }
+    let canonical = mode == ReadMode::Canonical;
     let mut block = [0u8; BLOCK];
     let mut buf = vec![0u8; DATA_BUF];
     let mut members = Vec::new();
     let mut seen = BTreeSet::new();
     let (mut entries, mut total) = (0usize, 0u64);
-    let (mut long_name, mut pax_path, mut pax_size) =
-        (None::<Vec<u8>>, None::<Vec<u8>>, None::<u64>);
+    let mut long: Option<LongName> = None;
+    let (mut pax_path, mut pax_size, mut global_path) =
+        (None::<Vec<u8>>, None::<u64>, None::<Vec<u8>>);
     let mut extensions = 0usize;
+    let mut first_header = true;
 
     loop {
-        if !read_full(&mut r, &mut block, "a tar header ends early")? {
-            return Err(ReadError::Truncated("the tar end-of-archive marker is missing").into());
+        match read_up_to(&mut r, &mut block)? {
+            BLOCK => {}
+            // A complete gzip stream whose content is not even one tar header.
+            _ if first_header => return Err(ReadError::NotTar.into()),
+            0 => {
+                return Err(ReadError::Truncated("the tar end-of-archive marker is missing").into())
+            }
+            _ => return Err(ReadError::Truncated("a tar header ends early").into()),
         }
         if block.iter().all(|&b| b == 0) {
-            finish_after_end_marker(&mut r, &mut buf)?;
-            return Ok(members);
+            if long.is_some() {
+                form.differ(None, Difference::LongNameAlone)?;
+            }
+            finish_after_end_marker(&mut r, &mut buf, &mut form)?;
+            return Ok(Visited {
+                members,
+                non_canonical: form.first,
+            });
         }
         let header = tar::Header::from_byte_slice(&block);
-        let stored = header
+        let checksum_ok = header
             .cksum()
-            .map_err(|e| ReadError::BadTarHeader(format!("unreadable checksum ({e})")))?;
-        if !header_checksum_ok(&block, stored) {
+            .is_ok_and(|stored| header_checksum_ok(&block, stored));
+        if !checksum_ok {
+            // A first block that is neither a valid header nor marked as ustar/GNU: some other
+            // gzip-compressed file.
+            if first_header && &block[257..262] != b"ustar" {
+                return Err(ReadError::NotTar.into());
+            }
             return Err(ReadError::BadTarHeader("header checksum mismatch".into()).into());
         }
+        first_header = false;
         let typeflag = block[156];
         // Parsed only for the entry types we accept: `tar` refuses the size of a non-GNU sparse
         // header, which must be reported as an unsupported type instead.
@@ -643,55 +962,85 @@ pub fn visit<R: Read, E: std::error::Error + 'static>(
                 .size()
                 .map_err(|e| ReadError::BadTarHeader(format!("unreadable size field ({e})")))
         };
+        // The name field alone (a ustar prefix is not part of the name in the canonical form).
+        let name_field = || {
+            let end = block[..NAME_FIELD]
+                .iter()
+                .position(|&b| b == 0)
+                .unwrap_or(NAME_FIELD);
+            block[..end].to_vec()
+        };
 
         // Extension headers describe the next entry.
         if matches!(typeflag, b'L' | b'K' | b'x' | b'g') {
             extensions += 1;
-            let header_size = header_size()?;
             if extensions > MAX_EXTENSIONS_IN_A_ROW {
                 return Err(
                     ReadError::BadTarHeader("too many extension headers in a row".into()).into(),
                 );
             }
-            if header_size > MAX_EXTENSION {
-                return Err(ReadError::BadTarHeader(format!(
-                    "an extension header of {header_size} bytes is over the {MAX_EXTENSION}-byte limit"
-                ))
-                .into());
+            let difference = match typeflag {
+                b'L' if long.is_some() => Some(Difference::LongNameAlone),
+                b'L' => None,
+                b'K' => Some(Difference::LongLinkName),
+                b'x' => Some(Difference::PaxHeader),
+                _ => Some(Difference::PaxGlobalHeader),
+            };
+            if let Some(d) = difference {
+                let shown = String::from_utf8_lossy(&name_field()).into_owned();
+                form.differ(Some(&shown), d)?;
             }
-            let mut data = Vec::with_capacity(header_size as usize);
-            read_data(&mut r, header_size, &mut buf, |d| data.extend_from_slice(d))?;
+            let size = header_size()?;
+            let data = read_extension(&mut r, size)?;
+            let content = &data[..size as usize];
             match typeflag {
                 b'L' => {
-                    let end = data.iter().position(|&b| b == 0).unwrap_or(data.len());
-                    data.truncate(end);
-                    if data.len() > MAX_NAME_LEN {
-                        let lossy = String::from_utf8_lossy(&data[..64]).into_owned();
-                        return Err(name_error(&lossy, NameProblem::TooLong).into());
+                    let end = content
+                        .iter()
+                        .position(|&b| b == 0)
+                        .unwrap_or(content.len());
+                    let name = content[..end].to_vec();
+                    if name.len() > MAX_NAME_LEN {
+                        let shown = display_bytes(&name[..64]);
+                        return Err(name_error(&shown, NameProblem::TooLong).into());
                     }
-                    long_name = Some(data);
+                    long = Some(LongName {
+                        header: block,
+                        data,
+                        name,
+                    });
                 }
                 b'x' => {
-                    let (path, size) = parse_pax(&data)?;
+                    let (path, size) = parse_pax(content)?;
                     pax_path = path.or(pax_path);
                     pax_size = size.or(pax_size);
                 }
-                _ => {} // 'K' (long link target: a link is refused below), 'g' (global, ignored)
+                b'g' => {
+                    // Global: GNU tar and Python's tarfile apply its `path` to every later entry.
+                    let (path, _) = parse_pax(content)?;
+                    global_path = path.or(global_path);
+                }
+                _ => {} // 'K' (long link target: a link is refused below)
             }
             continue;
         }
         extensions = 0;
 
-        let name = pax_path
-            .take()
-            .or(long_name.take())
-            .unwrap_or_else(|| header.path_bytes().into_owned());
+        let long = long.take();
+        let name = match pax_path.take().or_else(|| global_path.clone()) {
+            Some(p) => p,
+            None => match &long {
+                Some(l) => l.name.clone(),
+                None if canonical => name_field(),
+                None => header.path_bytes().into_owned(),
+            },
+        };
         let pax_size = pax_size.take();
         let path = match String::from_utf8(name) {
             Ok(p) => p,
             Err(e) => {
                 return Err(ReadError::NonUtf8Name {
-                    lossy: String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                    shown: display_bytes(e.as_bytes()),
                 }
                 .into())
             }
@@ -710,7 +1059,6 @@ pub fn visit<R: Read, E: std::error::Error + 'static>(
             &path
         };
         check_member_name(checked).map_err(|p| name_error(checked, p))?;
-        let path = checked.to_owned();
         match typeflag {
             b'0' | 0 | b'5' => {}
             b'1' => return Err(ReadError::Hardlink { path }.into()),
@@ -726,10 +1074,26 @@ pub fn visit<R: Read, E: std::error::Error + 'static>(
                 .into())
             }
         }
+        if is_dir {
+            form.differ(Some(&path), Difference::Directory)?;
+            // Lenient: like GNU tar and Python's tarfile, a directory's size field announces no
+            // data; the next header follows at once.
+            continue;
+        }
         let size = match pax_size {
             Some(size) => size,
             None => header_size()?,
         };
+        form.check_headers(&path, size, long.as_ref(), &block)?;
+        if seen.contains(&path) {
+            return Err(ReadError::DuplicateMember { path }.into());
+        }
+        if let Some(previous) = &form.previous {
+            if header::member_order(previous, &path).is_ge() {
+                let previous = previous.clone();
+                form.differ(Some(&path), Difference::Order { previous })?;
+            }
+        }
         if size > limits.max_member_size {
             return Err(ReadError::MemberTooLarge {
                 path,
@@ -745,13 +1109,8 @@ pub fn visit<R: Read, E: std::error::Error + 'static>(
             }
             .into());
         }
-        if is_dir {
-            read_data(&mut r, size, &mut buf, |_| {})?;
-            continue;
-        }
-        if !seen.insert(path.clone()) {
-            return Err(ReadError::DuplicateMember { path }.into());
-        }
+        seen.insert(path.clone());
+        form.previous = Some(path.clone());
         let head = MemberHead { path, size };
         let mut data = MemberData {
             inner: &mut r,
@@ -783,9 +1142,10 @@ pub fn visit<R: Read, E: std::error::Error + 'static>(
             return Err(fault.into());
         }
         let sha256 = hex::encode(data.hasher.finalize());
-        let padding = (BLOCK - (size % BLOCK as u64) as usize) % BLOCK;
-        if !read_full(&mut r, &mut buf[..padding], "a member's data ends early")? && padding > 0 {
-            return Err(ReadError::Truncated("a member's data ends early").into());
+        let padding = header::padding(size);
+        read_exact(&mut r, &mut buf[..padding], "a member's data ends early")?;
+        if buf[..padding].iter().any(|&b| b != 0) {
+            form.differ(Some(&head.path), Difference::Padding)?;
         }
         members.push(MemberInfo {
             path: head.path,
@@ -798,7 +1158,7 @@ pub fn visit<R: Read, E: std::error::Error + 'static>(
 /// The reader a [`visit`] callback gets: exactly one member's bytes, hashed as they pass. A
 /// stream fault is kept in `fault` for `visit` to report as its [`ReadError`], and the callback
 /// sees an `io::Error` with the same message.
-struct MemberData<'a, R> {
+struct MemberData<'a, R: Read> {
     inner: &'a mut GzipReader<R>,
     left: u64,
     hasher: Sha256,
@@ -838,21 +1198,39 @@ impl<R: Read> Read for MemberData<'_, R> {
     }
 }
 
-/// After the first zero block: only zero padding may follow, up to [`MAX_END_PADDING`], and the
-/// gzip stream must then end cleanly (the reader checks its trailer on the way).
-fn finish_after_end_marker(r: &mut impl Read, buf: &mut [u8]) -> Result<(), ReadError> {
-    let mut padding = 0u64;
+/// After the first zero block: the writer writes exactly one more, then the gzip stream ends
+/// (its trailer is checked on the way, and nothing may follow it). Lenient mode also accepts
+/// one zero block alone, or up to [`MAX_END_PADDING`] zero bytes (tar pads to its record size),
+/// noting the difference; non-zero bytes are refused in both modes.
+fn finish_after_end_marker(
+    r: &mut impl Read,
+    buf: &mut [u8],
+    form: &mut Form,
+) -> Result<(), ReadError> {
+    let mut after = 0u64;
     loop {
         let n = match r.read(buf) {
-            Ok(0) => return Ok(()),
+            Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(from_io(e)),
         };
-        padding += n as u64;
-        if padding > MAX_END_PADDING || buf[..n].iter().any(|&b| b != 0) {
+        if buf[..n].iter().any(|&b| b != 0) {
+            form.differ(None, Difference::AfterEnd)?;
             return Err(ReadError::TrailingData("the tar end-of-archive marker"));
         }
+        after += n as u64;
+        if after > BLOCK as u64 {
+            form.differ(None, Difference::AfterEnd)?;
+        }
+        if after > MAX_END_PADDING {
+            return Err(ReadError::TrailingData("the tar end-of-archive marker"));
+        }
+    }
+    match after {
+        0 => form.differ(None, Difference::OneEndBlock),
+        512 => Ok(()),
+        _ => form.differ(None, Difference::AfterEnd),
     }
 }
 

@@ -11,8 +11,9 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use super::gzip::{GzError, Mode, SegmentedGzip};
+use super::header::{member_headers, padding, BLOCK, END_OF_ARCHIVE};
 use super::member::ContentKind;
-use super::name::{check_member_name, NameProblem};
+use super::name::{check_member_name, display_name, NameProblem};
 
 /// The default member mtime: 1980-01-01T00:00:00Z.
 ///
@@ -26,9 +27,6 @@ pub const DEFAULT_LEVEL: u32 = 6;
 
 /// Size of the buffer member data is read through.
 const READ_BUF: usize = 256 * 1024;
-
-/// Tar block size.
-const BLOCK: usize = 512;
 
 /// How an archive is written. Nothing here changes which bytes are written except `mtime` and
 /// `level`; `threads` only changes how fast.
@@ -60,7 +58,7 @@ impl Default for WriteOptions {
 #[non_exhaustive]
 pub enum WriteError {
     /// The member name breaks the member-name rule.
-    #[error("cannot add `{path}` to the package: {problem}")]
+    #[error("cannot add `{}` to the package: {problem}", display_name(path))]
     InvalidName {
         /// The refused name.
         path: String,
@@ -68,7 +66,7 @@ pub enum WriteError {
         problem: NameProblem,
     },
     /// The member name was already added.
-    #[error("cannot add `{path}` to the package twice")]
+    #[error("cannot add `{}` to the package twice", display_name(path))]
     DuplicateName {
         /// The repeated name.
         path: String,
@@ -238,60 +236,9 @@ impl<W: Write> ArchiveWriter<W> {
         if self.broken {
             return Err(WriteError::Broken);
         }
-        self.gz.push(&[0u8; 2 * BLOCK], self.text_mode)?;
+        self.gz.push(&END_OF_ARCHIVE, self.text_mode)?;
         Ok(self.gz.finish()?)
     }
-}
-
-/// Zero bytes needed after `size` bytes of data to reach a block boundary.
-fn padding(size: u64) -> usize {
-    let rest = (size % BLOCK as u64) as usize;
-    if rest == 0 {
-        0
-    } else {
-        BLOCK - rest
-    }
-}
-
-/// A GNU header with every field fixed except name, size and type.
-fn fixed_header(size: u64, mtime: u64, kind: tar::EntryType) -> tar::Header {
-    let mut h = tar::Header::new_gnu();
-    h.set_entry_type(kind);
-    h.set_mode(0o644);
-    h.set_uid(0);
-    h.set_gid(0);
-    h.set_mtime(mtime);
-    h.set_size(size);
-    // uname, gname, linkname, devmajor, devminor stay all-zero from `new_gnu`.
-    h
-}
-
-/// The header block(s) of one member: a GNU `././@LongLink` entry first when the name does not
-/// fit the 100-byte name field (GNU tar, Python's tarfile and our reader all read it).
-fn member_headers(path: &str, size: u64, mtime: u64) -> Vec<u8> {
-    let name = path.as_bytes();
-    let mut out = Vec::with_capacity(3 * BLOCK);
-    let mut header = fixed_header(size, mtime, tar::EntryType::Regular);
-    if name.len() > 100 {
-        let long_len = name.len() as u64 + 1; // NUL-terminated, like GNU tar
-        let mut long = fixed_header(long_len, mtime, tar::EntryType::GNULongName);
-        set_name(&mut long, b"././@LongLink");
-        long.set_cksum();
-        out.extend_from_slice(long.as_bytes());
-        out.extend_from_slice(name);
-        out.push(0);
-        out.resize(out.len() + padding(long_len), 0);
-    }
-    set_name(&mut header, &name[..name.len().min(100)]);
-    header.set_cksum();
-    out.extend_from_slice(header.as_bytes());
-    out
-}
-
-fn set_name(header: &mut tar::Header, name: &[u8]) {
-    let field = &mut header.as_old_mut().name;
-    field.fill(0);
-    field[..name.len()].copy_from_slice(name);
 }
 
 #[cfg(test)]
@@ -398,24 +345,5 @@ mod tests {
             .unwrap_err();
         assert!(matches!(err, WriteError::DuplicateName { .. }));
         w.finish().unwrap();
-    }
-
-    #[test]
-    fn headers_have_fixed_fields() {
-        let h = member_headers("manifest.json", 10, DEFAULT_MTIME);
-        let header = tar::Header::from_byte_slice(&h);
-        assert_eq!(header.mode().unwrap(), 0o644);
-        assert_eq!(header.uid().unwrap(), 0);
-        assert_eq!(header.gid().unwrap(), 0);
-        assert_eq!(header.mtime().unwrap(), DEFAULT_MTIME);
-        assert_eq!(header.username_bytes(), Some(&b""[..]));
-        assert_eq!(header.entry_type(), tar::EntryType::Regular);
-        let long = "d/".repeat(80) + "file";
-        let h = member_headers(&long, 1, 0);
-        assert_eq!(h.len(), 512 + 512 + 512);
-        assert_eq!(
-            tar::Header::from_byte_slice(&h[..512]).entry_type(),
-            tar::EntryType::GNULongName
-        );
     }
 }

@@ -6,7 +6,7 @@ use crate::error::CliError;
 use crate::exit::ExitStatus;
 use crate::render::diagnostics::{render, FileReport};
 use crate::render::Ui;
-use expert_cli::archive::{inspect, Limits};
+use expert_cli::archive::{inspect, Limits, ReadMode};
 use expert_cli::manifest::{self, Code, Diagnostic, Diagnostics, LoadError, Role, Severity};
 use std::path::Path;
 
@@ -51,7 +51,12 @@ fn validate_path(path: &Path) -> Result<FileReport, CliError> {
     if is_package {
         let file =
             expert_cli::archive::open_package(path).map_err(|e| CliError::io("read", path, &e))?;
-        let report = inspect::inspect_package(std::io::BufReader::new(file), &Limits::default());
+        // Lenient: a package from another tool is read and explained (E0704), not just refused.
+        let report = inspect::inspect_package_in(
+            ReadMode::Lenient,
+            std::io::BufReader::new(file),
+            &Limits::default(),
+        );
         let schema = report.manifest.as_ref().map(|m| m.schema.as_str());
         return Ok(FileReport {
             path: path.display().to_string(),

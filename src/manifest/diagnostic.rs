@@ -89,6 +89,7 @@ codes! {
     NoIntegrity = "W0701", Warning, "the packaged manifest has no `integrity` section";
     AdapterMismatch = "E0704", Error, "`adapter_config.json` contradicts the manifest's adapter, or is not a PEFT config";
     NoAdapter = "W0702", Warning, "an expert folder has no adapter for a base model";
+    NonCanonicalPackage = "E0705", Error, "the package is not byte for byte what `expert-cli package` writes (another tool built it, or it was altered)";
 }
 
 impl fmt::Display for Code {

@@ -52,17 +52,8 @@ pub use verify::{
 };
 
 /// How a member name, or any other text taken from a package, is shown in a message:
-/// characters that could hide or reorder text on a terminal (controls, bidirectional and
-/// zero-width characters) are escaped as `\u{…}`. The one function every such name goes
-/// through in signing and its rendering (to be replaced by `archive::display_name`).
+/// [`archive::display_name`](crate::archive::display_name), the one function for it (controls,
+/// bidirectional, zero-width and other invisible characters escaped as `\u{…}`).
 pub fn display_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for c in name.chars() {
-        if statement::is_forbidden_char(c) {
-            out.extend(c.escape_unicode());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    crate::archive::display_name(name).to_string()
 }

@@ -30,7 +30,7 @@ use super::statement::{
     self, is_lower_hex, message, ExpertFacts, IntegrityProblem, SignedIntegrity,
 };
 use super::trust::TrustedKeys;
-use crate::archive::{self, Limits, MemberInfo, ReadError, VisitError, MANIFEST_NAME};
+use crate::archive::{self, Limits, MemberInfo, ReadError, MANIFEST_NAME};
 use crate::manifest::source::{Node, Source};
 use crate::signing::display_name as shown;
 use ed25519_dalek::Signature;
@@ -733,25 +733,27 @@ pub fn file_name_warning(path: &Path, expert: &ExpertFacts) -> Option<Warning> {
     })
 }
 
-#[derive(Debug, Error)]
-#[error("stop")]
-struct Stop;
-
-/// Tells a file that is not a tar archive at all from a damaged package, by reading only up to
-/// its first member: `Some` when the first tar header is unreadable or the gzip data holds no
-/// header at all. Called only after the reader refused the file.
+/// Tells a file that is not an `.expert` package at all from a damaged or altered one, by
+/// reading it again leniently (`archive::ReadMode::Lenient`, as `validate` does): `Some` when the
+/// reader's refusal is of the kind "not a package" (empty, no tar archive inside) or when the
+/// archive, read as other tools read it, has no `manifest.json`. Called only after the
+/// canonical reader refused the file.
 pub(crate) fn probe_not_package(path: &Path, limits: &Limits) -> Option<NotPackage> {
     let file = archive::open_package(path).ok()?;
-    let first = archive::visit(std::io::BufReader::new(file), limits, &mut |_, _| Err(Stop));
-    match first {
-        Err(VisitError::Read(e @ ReadError::BadTarHeader(_))) => {
+    let lenient = archive::scan_in(
+        archive::ReadMode::Lenient,
+        std::io::BufReader::new(file),
+        limits,
+        &|_| false,
+    );
+    match lenient {
+        Err(ReadError::NotTar) => Some(NotPackage::NotTar(
+            "its first 512 bytes are not a tar header".to_owned(),
+        )),
+        Err(e) if e.kind() == archive::ReadErrorKind::NotAPackage => {
             Some(NotPackage::NotTar(e.to_string()))
         }
-        Err(VisitError::Read(
-            e @ ReadError::Truncated(
-                "a tar header ends early" | "the tar end-of-archive marker is missing",
-            ),
-        )) => Some(NotPackage::NotTar(e.to_string())),
+        Ok(s) if !s.members.iter().any(|m| m.path == MANIFEST_NAME) => Some(NotPackage::NoManifest),
         _ => None,
     }
 }
@@ -896,7 +898,11 @@ fn full_check(
             if let Some(why) = probe_not_package(path, &opts.limits) {
                 return Err(not_package(why));
             }
-            report.outcome = Outcome::Invalid(Reason::Unreadable(e.to_string()));
+            report.outcome = Outcome::Invalid(match e {
+                // Not what our writer produces (issue #10): says itself what differs.
+                ReadError::NonCanonical(_) => Reason::NotCanonical(e.to_string()),
+                e => Reason::Unreadable(e.to_string()),
+            });
             return Ok((report, false));
         }
     };

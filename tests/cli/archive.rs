@@ -6,8 +6,9 @@ use std::path::Path;
 use std::process::Command;
 
 use expert_cli::archive::{
-    scan, sort_members, visit, write_members, ArchiveWriter, ContentKind, Limits, Member,
-    MemberHead, MemberInfo, ReadError, VisitError, WriteError, WriteOptions,
+    scan, scan_in, sort_members, visit, write_members, ArchiveWriter, ContentKind, Difference,
+    Limits, Member, MemberHead, MemberInfo, NonCanonical, ReadError, ReadMode, VisitError,
+    WriteError, WriteOptions, DEFAULT_MTIME,
 };
 use expert_cli::progress::NoProgress;
 
@@ -233,7 +234,9 @@ with tarfile.open(pkg, "r:gz") as t:
 
 // ---- hostile archives ---------------------------------------------------------------------
 
-/// One raw tar entry: a GNU or ustar header with an arbitrary name, type and data.
+/// One raw tar entry: a header laid out like the writer's (GNU magic, mode 0644, owner 0,
+/// `DEFAULT_MTIME`) but with an arbitrary name, type and data, so that the canonical and the
+/// lenient reader both reach the entry's own problem.
 struct Raw<'a> {
     name: &'a [u8],
     kind: tar::EntryType,
@@ -253,7 +256,7 @@ fn raw(name: &str, data: &'static [u8]) -> Raw<'static> {
 fn tar_bytes(entries: &[Raw]) -> Vec<u8> {
     let mut out = Vec::new();
     for e in entries {
-        let mut h = tar::Header::new_ustar();
+        let mut h = tar::Header::new_gnu();
         // Write the name field directly so `..`, `/abs` and other bad names get through.
         let name = &mut h.as_old_mut().name;
         name[..e.name.len()].copy_from_slice(e.name);
@@ -262,7 +265,7 @@ fn tar_bytes(entries: &[Raw]) -> Vec<u8> {
         h.set_mode(0o644);
         h.set_uid(0);
         h.set_gid(0);
-        h.set_mtime(0);
+        h.set_mtime(DEFAULT_MTIME);
         h.set_size(e.data.len() as u64);
         h.set_cksum();
         out.extend_from_slice(h.as_bytes());
@@ -279,11 +282,28 @@ fn gz(tar: &[u8]) -> Vec<u8> {
     e.finish().unwrap()
 }
 
+/// The canonical and the lenient reader's errors for `bytes`; both must refuse.
+fn scan_errs(bytes: &[u8], limits: &Limits) -> (ReadError, ReadError) {
+    let mut errors = [ReadMode::Canonical, ReadMode::Lenient].map(|mode| {
+        match scan_in(mode, bytes, limits, &|_| true) {
+            Ok(s) => panic!("{mode:?}: expected an error, got {:?}", s.members),
+            Err(e) => Some(e),
+        }
+    });
+    let canonical = errors[0].take().expect("set above");
+    let lenient = errors[1].take().expect("set above");
+    (canonical, lenient)
+}
+
+/// The error both readers give for `bytes` (the same variant).
 fn scan_err(bytes: &[u8], limits: &Limits) -> ReadError {
-    match scan(bytes, limits, &|_| true) {
-        Ok(s) => panic!("expected an error, got {:?}", s.members),
-        Err(e) => e,
-    }
+    let (canonical, lenient) = scan_errs(bytes, limits);
+    assert_eq!(
+        std::mem::discriminant(&canonical),
+        std::mem::discriminant(&lenient),
+        "canonical: {canonical}; lenient: {lenient}"
+    );
+    lenient
 }
 
 fn refused(entries: &[Raw]) -> ReadError {
@@ -360,23 +380,102 @@ fn refuses_links_and_special_files() {
 }
 
 #[test]
-fn skips_directory_entries_but_checks_their_names() {
+fn directory_entries_are_refused_in_canonical_mode_and_skipped_in_lenient_mode() {
     let dir = Raw {
         kind: tar::EntryType::Directory,
         ..raw("tests/", b"")
     };
-    let s = scan(
-        &gz(&tar_bytes(&[dir, raw("tests/a", b"x")]))[..],
-        &Limits::default(),
-        &|_| false,
-    )
+    let bytes = gz(&tar_bytes(&[dir, raw("tests/a", b"x")]));
+    let s = scan_in(ReadMode::Lenient, &bytes[..], &Limits::default(), &|_| {
+        false
+    })
     .unwrap();
     assert_eq!(s.members.len(), 1);
+    assert_eq!(
+        s.non_canonical,
+        Some(NonCanonical {
+            member: Some("tests/".into()),
+            difference: Difference::Directory
+        })
+    );
+    let e = scan(&bytes[..], &Limits::default(), &|_| false).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "the package is not in the form `expert-cli package` writes: \
+         `tests/`: directory entries are not part of an .expert package"
+    );
     let e = refused(&[Raw {
         kind: tar::EntryType::Directory,
         ..raw("../d/", b"")
     }]);
     assert!(matches!(e, ReadError::ParentDirComponent { .. }), "{e}");
+}
+
+/// A pax header entry (`x` or `g`) with the given records, laid out like [`tar_bytes`]' others.
+fn pax_raw(kind: tar::EntryType, records: &[(&str, &str)]) -> Raw<'static> {
+    let mut data = String::new();
+    for (key, value) in records {
+        let body = format!("{key}={value}\n");
+        let mut len = body.len() + 2;
+        while format!("{len} ").len() + body.len() != len {
+            len += 1;
+        }
+        data.push_str(&format!("{len} {body}"));
+    }
+    Raw {
+        kind,
+        ..raw(
+            "././@PaxHeader",
+            Box::leak(data.into_bytes().into_boxed_slice()),
+        )
+    }
+}
+
+/// The lenient reader reads what GNU tar and Python's tarfile read, so `validate` reports the
+/// files they would unpack (issue #10); the canonical reader refuses each of these outright.
+#[test]
+fn the_lenient_reader_sees_what_other_unpackers_see() {
+    let names = |bytes: &[u8]| -> Result<Vec<String>, ReadError> {
+        scan_in(ReadMode::Lenient, bytes, &Limits::default(), &|_| false)
+            .map(|s| s.members.into_iter().map(|m| m.path).collect())
+    };
+    // A directory whose size covers a whole member: the member is read, not skipped.
+    let hidden = tar_bytes(&[raw("b", b"hidden")]);
+    let hidden = &hidden[..hidden.len() - 1024];
+    let dir = Raw {
+        kind: tar::EntryType::Directory,
+        data: Box::leak(hidden.to_vec().into_boxed_slice()),
+        ..raw("zz/", b"")
+    };
+    let bytes = gz(&tar_bytes(&[raw("a", b"1"), dir]));
+    assert_eq!(names(&bytes).unwrap(), ["a", "b"]);
+    assert!(matches!(
+        scan(&bytes[..], &Limits::default(), &|_| false),
+        Err(ReadError::NonCanonical(NonCanonical {
+            difference: Difference::Directory,
+            ..
+        }))
+    ));
+    // A global `path` names every later entry.
+    let g = pax_raw(tar::EntryType::XGlobalHeader, &[("path", "b")]);
+    let bytes = gz(&tar_bytes(&[raw("a", b"1"), g, raw("c", b"2")]));
+    assert_eq!(names(&bytes).unwrap(), ["a", "b"]);
+    let g = pax_raw(tar::EntryType::XGlobalHeader, &[("path", "b")]);
+    let bytes = gz(&tar_bytes(&[g, raw("c", b"2"), raw("d", b"3")]));
+    assert!(matches!(
+        names(&bytes),
+        Err(ReadError::DuplicateMember { ref path }) if path == "b"
+    ));
+    // `GNU.sparse.name` names the next entry.
+    let x = pax_raw(tar::EntryType::XHeader, &[("GNU.sparse.name", "b")]);
+    let bytes = gz(&tar_bytes(&[raw("a", b"1"), x, raw("c", b"2")]));
+    assert_eq!(names(&bytes).unwrap(), ["a", "b"]);
+    let e = scan(&bytes[..], &Limits::default(), &|_| false).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "the package is not in the form `expert-cli package` writes: \
+         `././@PaxHeader`: pax extended headers (`x`) are not part of an .expert package"
+    );
 }
 
 #[test]
@@ -439,7 +538,7 @@ fn refuses_members_over_the_size_limits() {
 
     // A header that claims a huge size is refused before any data is read (bomb defence).
     let mut tar = tar_bytes(&[raw("big", b"")]);
-    let mut h = tar::Header::new_ustar();
+    let mut h = tar::Header::new_gnu();
     h.as_mut_bytes().copy_from_slice(&tar[..512]);
     h.set_size(1 << 40);
     h.set_cksum();
@@ -476,16 +575,25 @@ fn truncated_streams_give_a_clean_truncated_error() {
     ];
     for cut in cuts {
         let e = scan_err(&whole[..cut], &Limits::default());
-        assert!(matches!(e, ReadError::Truncated(_)), "cut at {cut}: {e}");
+        if cut == 0 {
+            assert!(matches!(e, ReadError::Empty), "cut at {cut}: {e}");
+        } else {
+            assert!(matches!(e, ReadError::Truncated(_)), "cut at {cut}: {e}");
+        }
     }
     // A complete gzip stream around an incomplete tar stream.
     let tar = tar_bytes(&[raw("a", b"hello")]);
-    for cut in [100, 512, 600, 1024] {
+    for cut in [512, 600, 1024] {
         let e = scan_err(&gz(&tar[..cut]), &Limits::default());
         assert!(
             matches!(e, ReadError::Truncated(_)),
             "tar cut at {cut}: {e}"
         );
+    }
+    // Less than one tar header: not a tar archive at all.
+    for cut in [0, 100] {
+        let e = scan_err(&gz(&tar[..cut]), &Limits::default());
+        assert!(matches!(e, ReadError::NotTar), "tar cut at {cut}: {e}");
     }
 }
 
@@ -507,33 +615,45 @@ fn refuses_trailing_garbage_and_corrupt_checksums() {
     let mut bad_crc = good.clone();
     bad_crc[n - 8] ^= 0xff;
     let e = scan_err(&bad_crc, &Limits::default());
-    assert!(matches!(e, ReadError::ChecksumMismatch("CRC-32")), "{e}");
+    assert!(matches!(e, ReadError::ChecksumMismatch), "{e}");
     let mut bad_len = good.clone();
     bad_len[n - 4] ^= 0x01;
     assert!(matches!(
         scan_err(&bad_len, &Limits::default()),
-        ReadError::ChecksumMismatch("length")
+        ReadError::ChecksumMismatch
     ));
 
-    // Non-zero data after the tar end-of-archive marker.
+    // Non-zero data after the tar end-of-archive marker: refused by both, the canonical reader
+    // as a difference from the writer's form.
     let mut tar = tar_bytes(&[raw("a", b"hello")]);
     tar.extend_from_slice(&[1u8; 512]);
-    assert!(matches!(
-        scan_err(&gz(&tar), &Limits::default()),
-        ReadError::TrailingData(_)
-    ));
+    let (canonical, lenient) = scan_errs(&gz(&tar), &Limits::default());
+    assert!(matches!(lenient, ReadError::TrailingData(_)), "{lenient}");
+    assert!(
+        matches!(
+            canonical,
+            ReadError::NonCanonical(NonCanonical {
+                difference: Difference::AfterEnd,
+                ..
+            })
+        ),
+        "{canonical}"
+    );
 
     assert!(matches!(
         scan_err(b"PK\x03\x04 zip", &Limits::default()),
         ReadError::NotGzip
     ));
+    // A gzip file that is not a tar archive.
+    let e = scan_err(&gz(&[b'{'; 4000]), &Limits::default());
+    assert!(matches!(e, ReadError::NotTar), "{e}");
     let mut corrupt = good.clone();
     corrupt[12] ^= 0xff;
     let e = scan_err(&corrupt, &Limits::default());
     assert!(
         matches!(
             e,
-            ReadError::CorruptGzip(_) | ReadError::ChecksumMismatch(_) | ReadError::BadTarHeader(_)
+            ReadError::CorruptGzip(_) | ReadError::ChecksumMismatch | ReadError::BadTarHeader(_)
         ),
         "{e}"
     );
@@ -548,8 +668,18 @@ fn reads_gnu_long_names_and_pax_paths_from_other_tools() {
     h.set_mode(0o644);
     b.append_data(&mut h, LONG_NAME, &b"{}"[..]).unwrap();
     let bytes = gz(&b.into_inner().unwrap());
-    let s = scan(&bytes[..], &Limits::default(), &|_| false).unwrap();
+    let s = scan_in(ReadMode::Lenient, &bytes[..], &Limits::default(), &|_| {
+        false
+    })
+    .unwrap();
     assert_eq!(s.members[0].path, LONG_NAME);
+    // Not the writer's form (mtime 0, no 0644 in the long-name header …): noted, and refused
+    // by the canonical reader.
+    assert!(s.non_canonical.is_some());
+    assert!(matches!(
+        scan(&bytes[..], &Limits::default(), &|_| false),
+        Err(ReadError::NonCanonical(_))
+    ));
 
     // Pax, as Python's tarfile writes by default.
     if tool_available("python3") {
@@ -565,15 +695,22 @@ fn reads_gnu_long_names_and_pax_paths_from_other_tools() {
             .output()
             .unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let s = scan(
-            &std::fs::read(&pkg).unwrap()[..],
-            &Limits::default(),
-            &|_| true,
-        )
-        .unwrap();
+        let bytes = std::fs::read(&pkg).unwrap();
+        let s = scan_in(ReadMode::Lenient, &bytes[..], &Limits::default(), &|_| true).unwrap();
         let names: Vec<&str> = s.members.iter().map(|m| m.path.as_str()).collect();
         assert_eq!(names, [LONG_NAME, "ünï.txt"]);
         assert_eq!(s.kept[LONG_NAME], b"abc");
+        // Python's gzip header names the file and its time: the first difference.
+        let found = s.non_canonical.expect("python's package is not canonical");
+        assert!(
+            matches!(found.difference, Difference::GzipHeader { found } if found[3] & 0x08 != 0),
+            "{found}"
+        );
+        assert!(found.to_string().contains("(FNAME)"), "{found}");
+        assert!(matches!(
+            scan(&bytes[..], &Limits::default(), &|_| true),
+            Err(ReadError::NonCanonical(_))
+        ));
     }
 }
 
@@ -785,7 +922,10 @@ fn visit_refuses_hostile_entries_before_the_callback_sees_them() {
             Limits::default(),
         ),
         (
-            gz(&tar_bytes(&[raw("ok", b"1"), raw("big", b"0123456789")])),
+            gz(&tar_bytes(&[
+                raw("ok", b"1"),
+                raw("the-big-one", b"0123456789"),
+            ])),
             Limits {
                 max_member_size: 5,
                 ..Limits::default()

@@ -12,6 +12,7 @@ mod cli_validate;
 mod concurrency;
 mod corpus;
 mod crash;
+mod differential;
 mod docs;
 mod experts;
 mod hostile;

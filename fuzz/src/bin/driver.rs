@@ -4,7 +4,9 @@
 //!
 //! Usage: `driver TARGET SECONDS [SEED]` (run from `fuzz/`; `run.sh` does that).
 //! Seeds: `corpus/<target>/*`, plus built-in ones (a valid package, its tar stream re-gzipped
-//! after mutation, the fixtures' manifests and signature).
+//! after mutation, the fixtures' manifests and signature). For `canonical`, inputs are a flag
+//! byte and the tar stream of a valid package, mutated mostly in its headers
+//! (`canonical::mutate_headers`, which keeps checksums valid).
 
 use std::io::Write;
 use std::panic;
@@ -12,7 +14,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use expert_cli::archive::{ArchiveWriter, ContentKind, WriteOptions};
-use expert_cli_fuzz::TARGETS;
+use expert_cli_fuzz::{canonical, TARGETS};
 
 struct Rng(u64);
 
@@ -137,7 +139,8 @@ fn package() -> Vec<u8> {
         ("manifest.json", b"{\"name\": \"x\"}\n"),
         ("adapter_model.safetensors", &[0x3c, 0xbc, 0x12, 0x3d, 0, 0, 0x80, 0xbf]),
         ("signature.sig", b"expert-signature v1\n"),
-        ("tests/a-long-directory-name/that-goes-on-for-a-while/and-then-some-more/and-more/file.json", b"{}"),
+        // Over 100 bytes: written with a GNU long-name entry.
+        ("tests/a-long-directory-name/that-goes-on-for-a-while/and-then-some-more/and-more/and-yet-more/file.json", b"{}"),
     ];
     for (name, data) in members {
         w.append(
@@ -184,6 +187,15 @@ fn seeds(target: &str) -> Vec<Vec<u8>> {
     if target == "scan" {
         out.push(package());
     }
+    if target == "canonical" {
+        let tar = gunzip(&package()).expect("our own package");
+        for flag in [0u8, 1] {
+            out.push([&[flag][..], &tar].concat());
+        }
+        // Packages from the corpus (fuzz/seed.sh), as tar streams.
+        let scans: Vec<Vec<u8>> = seeds("scan").iter().filter_map(|p| gunzip(p)).collect();
+        out.extend(scans.into_iter().map(|t| [&[1u8][..], &t].concat()));
+    }
     if out.is_empty() {
         out.push(Vec::new());
     }
@@ -195,11 +207,11 @@ fn main() {
     let usage = "usage: driver TARGET SECONDS [SEED]";
     let (Some(name), Some(secs)) = (args.get(1), args.get(2).and_then(|s| s.parse::<u64>().ok()))
     else {
-        eprintln!("{usage}; targets: manifest, scan, signing, dataset, minisign");
+        eprintln!("{usage}; targets: manifest, scan, signing, dataset, minisign, canonical");
         std::process::exit(2);
     };
     let Some(&(_, target)) = TARGETS.iter().find(|(n, _)| n == name) else {
-        eprintln!("unknown target `{name}`; targets: manifest, scan, signing, dataset, minisign");
+        eprintln!("unknown target `{name}`; targets: manifest, scan, signing, dataset, minisign, canonical");
         std::process::exit(2);
     };
     let seed = args.get(3).and_then(|s| s.parse().ok()).unwrap_or_else(|| {
@@ -220,7 +232,15 @@ fn main() {
     }
     while Instant::now() < deadline {
         for _ in 0..100 {
-            let input = if name == "scan" && !tars.is_empty() && rng.below(2) == 0 {
+            let input = if name == "canonical" && rng.below(4) != 0 {
+                // Mostly header mutations that keep checksums valid, to get past them.
+                let mut d = pool[rng.below(pool.len())].clone();
+                let mut header_rng = canonical::Rng(rng.next() | 1);
+                let mut tar = d.split_off(1);
+                canonical::mutate_headers(&mut header_rng, &mut tar);
+                d.extend_from_slice(&tar);
+                d
+            } else if name == "scan" && !tars.is_empty() && rng.below(2) == 0 {
                 let mut t = tars[rng.below(tars.len())].clone();
                 mutate(&mut rng, &mut t, &tars);
                 gzip(&t)
