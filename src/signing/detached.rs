@@ -174,7 +174,7 @@ impl<'a> CommentFields<'a> {
 pub struct DetachedSignature {
     /// Where it belongs: `PACKAGE.minisig`.
     pub path: String,
-    /// The signing key's id as minisign prints it (16 upper-case hex digits).
+    /// The signing key's id as minisign prints it (upper-case hex, as minisign prints it: no leading zeros).
     pub key_id: String,
     /// Its trusted comment.
     pub trusted_comment: String,

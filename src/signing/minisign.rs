@@ -18,8 +18,8 @@
 //! base64( Ed25519(signature[64] || trusted comment bytes)[64] )
 //! ```
 //!
-//! The key id minisign prints is the keynum read as a little-endian u64, in 16 upper-case hex
-//! digits. Keys made by `minisign -G` have a random keynum. Our keys have none of their own, so
+//! The key id minisign prints is the keynum read as a little-endian u64, in upper-case hex
+//! without leading zeros (`PRIX64`). Keys made by `minisign -G` have a random keynum. Our keys have none of their own, so
 //! it is **derived** from the public key ([`derived_keynum`]): the first 8 bytes of SHA-256 over
 //! the 32 key bytes, stored so that minisign prints exactly our key id in upper case
 //! (`56475aa75463474c` → `56475AA75463474C`). A PEM key, `--key-env` and the `*.minisign.pub`
@@ -144,7 +144,7 @@ pub enum MinisignError {
     /// The signature names a key id that no given key has.
     #[error("the signature's key id is {signature} but the key id of the public key is {}", trusted.join(", "))]
     KeyIdMismatch {
-        /// The signature's key id (16 upper-case hex digits, as minisign prints it).
+        /// The signature's key id (upper-case hex without leading zeros, as minisign prints it).
         signature: String,
         /// The given keys' ids.
         trusted: Vec<String>,
@@ -232,9 +232,10 @@ pub fn derived_keynum(key: &PublicKey) -> [u8; 8] {
     u64::from_be_bytes(first).to_le_bytes()
 }
 
-/// A keynum as minisign prints it: the little-endian u64 in 16 upper-case hex digits.
+/// A keynum as minisign prints it: the little-endian u64 in upper-case hex, without leading
+/// zeros (minisign formats it with `PRIX64`: a keynum of 0x07… prints 15 digits).
 pub fn key_id(keynum: &[u8; 8]) -> String {
-    format!("{:016X}", u64::from_le_bytes(*keynum))
+    format!("{:X}", u64::from_le_bytes(*keynum))
 }
 
 // ---- public keys ------------------------------------------------------------------------
@@ -565,7 +566,7 @@ pub fn sign_prehashed<R: Read>(
 pub struct Verified {
     /// Which of the given keys verified it (index into the slice).
     pub key_index: usize,
-    /// Its key id as minisign prints it (16 upper-case hex digits).
+    /// Its key id as minisign prints it (upper-case hex, as minisign prints it: no leading zeros).
     pub key_id: String,
     /// The trusted comment, now authenticated.
     pub trusted_comment: String,
