@@ -4,6 +4,7 @@
 mod common;
 
 mod archive;
+mod cases;
 mod cli_completions;
 mod cli_package;
 mod cli_signing;
@@ -21,6 +22,5 @@ mod package_adapter;
 mod precommit;
 mod regressions;
 mod signing;
-mod snapshots;
 mod train;
 mod train_templates;
