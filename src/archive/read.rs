@@ -150,8 +150,11 @@ pub enum ReadErrorKind {
     /// no `manifest.json`).
     NotAPackage,
     /// A well-formed archive that our writer did not produce: another tool's, or an altered
-    /// one; or one holding what no package may hold (links, devices, bad or repeated names).
+    /// one (other header fields, pax or directory entries, trailing data).
     NonCanonical,
+    /// An archive holding what no package may hold, whoever made it: links, devices, names that
+    /// leave the folder or are not valid, a name twice. Refused as hostile, not as foreign.
+    Unsafe,
     /// Damaged: corrupt compressed data, a checksum that does not match, a truncated stream, a
     /// malformed tar header.
     Corrupt,
@@ -546,9 +549,8 @@ impl ReadError {
             | ReadError::ChecksumMismatch
             | ReadError::Truncated(_)
             | ReadError::BadTarHeader(_) => ReadErrorKind::Corrupt,
-            ReadError::TrailingData(_)
-            | ReadError::NonCanonical(_)
-            | ReadError::NonUtf8Name { .. }
+            ReadError::TrailingData(_) | ReadError::NonCanonical(_) => ReadErrorKind::NonCanonical,
+            ReadError::NonUtf8Name { .. }
             | ReadError::EmptyName
             | ReadError::AbsolutePath { .. }
             | ReadError::ParentDirComponent { .. }
@@ -559,7 +561,7 @@ impl ReadError {
             | ReadError::BlockDevice { .. }
             | ReadError::Fifo { .. }
             | ReadError::UnsupportedType { .. }
-            | ReadError::DuplicateMember { .. } => ReadErrorKind::NonCanonical,
+            | ReadError::DuplicateMember { .. } => ReadErrorKind::Unsafe,
             ReadError::TooManyMembers { .. }
             | ReadError::MemberTooLarge { .. }
             | ReadError::TotalTooLarge { .. }

@@ -167,6 +167,7 @@ pub struct KeygenArgs {
 
 /// `sign`
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("secret").args(["key", "key_env"]).required(true)))]
 pub struct SignArgs {
     /// The package to sign (rewritten in place, atomically).
     #[arg(
@@ -179,12 +180,7 @@ pub struct SignArgs {
     #[arg(short, long, value_name = "PACKAGE")]
     pub expert: Option<PathBuf>,
     /// Private key file (PKCS#8 PEM, or a legacy 32-byte key).
-    #[arg(
-        short,
-        long,
-        conflicts_with = "key_env",
-        required_unless_present = "key_env"
-    )]
+    #[arg(short, long, conflicts_with = "key_env")]
     pub key: Option<PathBuf>,
     /// Environment variable holding the private key (PEM text), for CI.
     #[arg(long, value_name = "VAR")]

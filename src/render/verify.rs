@@ -138,9 +138,9 @@ fn field(value: &Option<String>) -> String {
 }
 
 fn hint(outcome: &Outcome, trust: &Trust<'_>, signer: &Signer) -> Option<String> {
-    let store = match (trust.sources.origin, trust.sources.paths.first()) {
-        (TrustOrigin::Store, Some(p)) => format!("`{}`", p.display()),
-        _ => "~/.config/expert-cli/trusted/".to_owned(),
+    let store = match &trust.sources.store {
+        Some(p) => format!("`{}`", p.display()),
+        None => "~/.config/expert-cli/trusted/".to_owned(),
     };
     Some(match outcome {
         Outcome::Verified { .. } => return None,

@@ -46,6 +46,10 @@ pub struct TrustSources {
     /// [`TrustOrigin::Flags`] the rest are folders (`--trusted-keys`), otherwise either.
     #[serde(skip)]
     pub files: usize,
+    /// The trust store folder (`<config>/expert-cli/trusted`), whichever rule chose the keys:
+    /// where a hint tells the user to put a key. `None` without `XDG_CONFIG_HOME` and `HOME`.
+    #[serde(skip)]
+    pub store: Option<PathBuf>,
 }
 
 /// The trust store folder below a configuration folder: `<config>/expert-cli/trusted`.
@@ -63,11 +67,21 @@ impl TrustSources {
         xdg_config_home: Option<&OsStr>,
         home: Option<&OsStr>,
     ) -> TrustSources {
+        let store = xdg_config_home
+            .map(Path::new)
+            .filter(|p| p.is_absolute())
+            .map(Path::to_owned)
+            .or_else(|| {
+                home.filter(|h| !h.is_empty())
+                    .map(|h| Path::new(h).join(".config"))
+            })
+            .map(|c| c.join(STORE_DIR));
         if !pubkeys.is_empty() || !dirs.is_empty() {
             return TrustSources {
                 origin: TrustOrigin::Flags,
                 paths: pubkeys.iter().chain(dirs).cloned().collect(),
                 files: pubkeys.len(),
+                store,
             };
         }
         if let Some(list) = env_list.filter(|v| !v.is_empty()) {
@@ -75,20 +89,14 @@ impl TrustSources {
                 origin: TrustOrigin::Environment,
                 paths: split_list(list),
                 files: 0,
+                store,
             };
         }
-        let config = xdg_config_home
-            .map(Path::new)
-            .filter(|p| p.is_absolute())
-            .map(Path::to_owned)
-            .or_else(|| {
-                home.filter(|h| !h.is_empty())
-                    .map(|h| Path::new(h).join(".config"))
-            });
         TrustSources {
             origin: TrustOrigin::Store,
-            paths: config.map(|c| c.join(STORE_DIR)).into_iter().collect(),
+            paths: store.clone().into_iter().collect(),
             files: 0,
+            store,
         }
     }
 

@@ -4,6 +4,7 @@
 mod common;
 
 mod archive;
+mod cases;
 mod cli_completions;
 mod cli_output;
 mod cli_package;
@@ -23,7 +24,6 @@ mod package_adapter;
 mod precommit;
 mod regressions;
 mod signing;
-mod snapshots;
 mod startup;
 mod train;
 mod train_templates;
