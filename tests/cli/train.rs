@@ -717,7 +717,7 @@ fn safetensors_layout(path: &Path) -> Value {
 }
 
 #[test]
-fn torchrun_trains_with_two_cpu_processes_from_a_run_folder_outside_the_repository() {
+fn torchrun_and_accelerate_train_from_a_run_folder_outside_the_repository() {
     let Some(python) = venv_python() else {
         return;
     };
@@ -758,14 +758,18 @@ fn torchrun_trains_with_two_cpu_processes_from_a_run_folder_outside_the_reposito
     let plan_json: Value = serde_json::from_slice(&read(&plan)).unwrap();
     let ddp_out = PathBuf::from(plan_json["output_dir"].as_str().unwrap());
 
-    // The same plan in one process writes an adapter of the same format.
+    // The same plan in one process writes an adapter of the same format. That process is
+    // started with the third printed command, `accelerate launch -m expert_trainer PLAN` (one
+    // process: no accelerate configuration and no GPU here).
     let mut single: Value = plan_json.clone();
     let single_out = dir.path().join("single/qwen306b");
     single["output_dir"] = Value::String(single_out.display().to_string());
     let single_plan = dir.path().join("single.json");
     std::fs::write(&single_plan, single.to_string()).unwrap();
-    let one = std::process::Command::new(&python)
-        .args(["-m", "expert_trainer"])
+    let accelerate = root().join(".venv/bin/accelerate");
+    assert!(accelerate.is_file(), "{} is missing", accelerate.display());
+    let one = std::process::Command::new(&accelerate)
+        .args(["launch", "-m", "expert_trainer"])
         .arg(&single_plan)
         .current_dir(&elsewhere)
         .env("PYTHONPATH", &run_dir)
