@@ -19,27 +19,61 @@ pub struct FileReport {
 
 /// One diagnostic as text: `path:line:col: error[E0202] /pointer: message`, then the hint.
 pub fn text_line(ui: &Ui, path: &str, d: &Diagnostic) -> String {
-    let (style, word) = match d.severity {
-        Severity::Error => (Style::Red, "error"),
-        Severity::Warning => (Style::Yellow, "warning"),
-        Severity::Note => (Style::Cyan, "note"),
-    };
-    let head = ui.paint_out(style, &format!("{word}[{}]", d.code));
-    let pointer = if d.pointer.is_empty() {
-        String::new()
-    } else {
-        format!("{} ", d.pointer)
-    };
-    let pointer = pointer.trim_end();
-    let sep = if pointer.is_empty() { "" } else { ": " };
-    let mut s = format!(
-        "{path}:{}:{}: {head} {pointer}{sep}{}\n",
-        d.line, d.column, d.message
-    );
-    if let Some(h) = &d.hint {
-        s.push_str(&format!("  {}: {h}\n", ui.paint_out(Style::Cyan, "hint")));
-    }
+    let mut s = String::new();
+    write_text_line(&Paint::new(ui), &mut s, path, d);
     s
+}
+
+/// The colour codes around each styled part of a text line, worked out once per run (`ui`
+/// decides whether there are any).
+struct Paint {
+    /// (before, after) for error, warning, note, hint.
+    parts: [(String, String); 4],
+}
+
+impl Paint {
+    fn new(ui: &Ui) -> Self {
+        let split = |style| {
+            let painted = ui.paint_out(style, "\0");
+            let (before, after) = painted.split_once('\0').unwrap_or(("", ""));
+            (before.to_owned(), after.to_owned())
+        };
+        Paint {
+            parts: [
+                split(Style::Red),
+                split(Style::Yellow),
+                split(Style::Cyan),
+                split(Style::Cyan),
+            ],
+        }
+    }
+}
+
+/// [`text_line`], appended to `out` without a temporary string (`validate` may print a
+/// million of them).
+fn write_text_line(paint: &Paint, out: &mut String, path: &str, d: &Diagnostic) {
+    use std::fmt::Write as _;
+    let (i, word) = match d.severity {
+        Severity::Error => (0, "error"),
+        Severity::Warning => (1, "warning"),
+        Severity::Note => (2, "note"),
+    };
+    let (before, after) = &paint.parts[i];
+    let _ = write!(
+        out,
+        "{path}:{}:{}: {before}{word}[{}]{after} ",
+        d.line, d.column, d.code
+    );
+    if !d.pointer.is_empty() {
+        out.push_str(&d.pointer);
+        out.push_str(": ");
+    }
+    out.push_str(&d.message);
+    out.push('\n');
+    if let Some(h) = &d.hint {
+        let (before, after) = &paint.parts[3];
+        let _ = writeln!(out, "  {before}hint{after}: {h}");
+    }
 }
 
 /// Renders `reports` in `ui.format`. `strict` decides what counts as failing.
@@ -54,13 +88,20 @@ pub fn render(ui: &Ui, reports: &[FileReport], strict: bool) {
 }
 
 fn text(ui: &Ui, reports: &[FileReport], strict: bool) {
-    let mut out = String::new();
+    // written in pieces of about 1 MiB: memory stays flat however many diagnostics there are
+    const PIECE: usize = 1 << 20;
+    let mut out = String::with_capacity(PIECE + 4096);
+    let paint = Paint::new(ui);
     for r in reports {
         for d in &r.diagnostics.0 {
             if d.severity == Severity::Note && !ui.verbose {
                 continue;
             }
-            out.push_str(&text_line(ui, &r.path, d));
+            write_text_line(&paint, &mut out, &r.path, d);
+            if out.len() >= PIECE {
+                ui.out(&out);
+                out.clear();
+            }
         }
     }
     ui.out(&out);
