@@ -345,3 +345,72 @@ fn no_color_and_broken_pipe() {
         .clone();
     assert!(!String::from_utf8(out).unwrap().contains('\x1b'));
 }
+
+#[test]
+fn migrate_writes_despite_diagnostics_and_reports_json() {
+    let dir = tempfile::tempdir().unwrap();
+    // a 1.0 manifest with a placeholder sha256 (E0404): the runtime loads it, so it migrates
+    let v1 = write_tmp(
+        &dir,
+        "v1.json",
+        &v1_with(
+            "\"alpha\": 16\n",
+            "\"alpha\": 16, \"sha256\": \"placeholder\"\n",
+        ),
+    );
+    let dest = dir.path().join("v2.json");
+    let out = cmd()
+        .args(["--format", "json", "migrate", "--manifest"])
+        .arg(&v1)
+        .arg("--output")
+        .arg(&dest)
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["output"], dest.display().to_string());
+    assert_eq!(v["schema_version"], "2.0");
+    assert_eq!(v["written"], true);
+    assert_eq!(v["errors"], 1);
+    assert_eq!(v["diagnostics"][0]["code"], "E0404");
+    assert_eq!(
+        v["diagnostics"][0]["pointer"],
+        "/base_models/0/adapters/0/sha256"
+    );
+    assert!(dest.is_file());
+    // text: the diagnostics on stderr, with the output's path, and the file written
+    let dest2 = dir.path().join("v2-text.json");
+    cmd()
+        .args(["migrate", "--manifest"])
+        .arg(&v1)
+        .arg("--output")
+        .arg(&dest2)
+        .assert()
+        .code(0)
+        .stderr(
+            predicate::str::contains(format!(
+                "{}:17:34: error[E0404] /base_models/0/adapters/0/sha256",
+                dest2.display()
+            ))
+            .and(predicate::str::contains("error[E0404]"))
+            .and(predicate::str::contains("written all the same")),
+        );
+    assert_eq!(read(&dest), read(&dest2));
+    // not JSON: refused with the position, nothing written
+    let bad = write_tmp(&dir, "bad.json", "{\"base_model\": {\"name\": \"x\"},}");
+    let dest3 = dir.path().join("v2-bad.json");
+    cmd()
+        .args(["migrate", "--manifest"])
+        .arg(&bad)
+        .arg("--output")
+        .arg(&dest3)
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("error[E0001]").and(predicate::str::contains(
+                "is not valid JSON; nothing was migrated",
+            )),
+        );
+    assert!(!dest3.exists());
+}
