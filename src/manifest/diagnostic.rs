@@ -53,6 +53,8 @@ codes! {
     DuplicateKey = "E0002", Error, "a key occurs twice in one object";
     DuplicateComment = "W0002", Warning, "a `_` comment key occurs twice in one object";
     NotObject = "E0003", Error, "the top level is not a JSON object";
+    NoManifest = "E0004", Error, "a folder given to `validate` has no manifest.json";
+    Unreadable = "E0005", Error, "a path given to `validate` cannot be read (exit code 7)";
     SchemaVersion = "E0101", Error, "`schema_version` is not \"1.0\" or \"2.0\" (\"1\" is read as 1.0; a 2.0 manifest must say \"2.0\", which is all the expert runtime reads as 2.0)";
     BaseModelConflict = "E0102", Error, "both `base_model` and `base_models` are present";
     NoBaseModel = "E0103", Error, "neither `base_model` nor `base_models` is present";

@@ -97,6 +97,11 @@ fn text(ui: &Ui, reports: &[FileReport], strict: bool) {
             if d.severity == Severity::Note && !ui.verbose {
                 continue;
             }
+            if matches!(d.code, Code::NoManifest | Code::Unreadable) {
+                // about the path, not its content: said on stderr, as for any file error
+                ui.error(&d.message, d.hint.as_deref());
+                continue;
+            }
             write_text_line(&paint, &mut out, &r.path, d);
             if out.len() >= PIECE {
                 ui.out(&out);
@@ -174,10 +179,7 @@ pub fn sarif(reports: &[FileReport]) -> Value {
         .iter()
         .flat_map(|r| {
             r.diagnostics.0.iter().map(move |d| {
-                let text = match &d.hint {
-                    Some(h) => format!("{}: {} (hint: {h})", d.pointer, d.message),
-                    None => format!("{}: {}", d.pointer, d.message),
-                };
+                let text = one_line(d);
                 json!({
                     "ruleId": d.code.as_str(),
                     "ruleIndex": Code::ALL.iter().position(|c| *c == d.code),
@@ -227,10 +229,7 @@ fn github(ui: &Ui, reports: &[FileReport]) {
                 Severity::Warning => "warning",
                 Severity::Note => "notice",
             };
-            let msg = match &d.hint {
-                Some(h) => format!("{}: {} (hint: {h})", d.pointer, d.message),
-                None => format!("{}: {}", d.pointer, d.message),
-            };
+            let msg = one_line(d);
             out.push_str(&format!(
                 "::{kind} file={},line={},col={},title={}::{}\n",
                 escape_property(&r.path),
@@ -242,6 +241,22 @@ fn github(ui: &Ui, reports: &[FileReport]) {
         }
     }
     ui.out(&out);
+}
+
+/// `/pointer: message (hint: …)` on one line; without the pointer when there is none.
+fn one_line(d: &Diagnostic) -> String {
+    let mut s = String::new();
+    if !d.pointer.is_empty() {
+        s.push_str(&d.pointer);
+        s.push_str(": ");
+    }
+    s.push_str(&d.message);
+    if let Some(h) = &d.hint {
+        s.push_str(" (hint: ");
+        s.push_str(h);
+        s.push(')');
+    }
+    s
 }
 
 /// Escapes a workflow-command message.

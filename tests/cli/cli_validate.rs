@@ -414,3 +414,134 @@ fn migrate_writes_despite_diagnostics_and_reports_json() {
         );
     assert!(!dest3.exists());
 }
+
+#[test]
+fn every_path_is_checked_in_every_format_and_the_worst_decides() {
+    // issue #12.2: `validate good/ wip/ tc.json`, where wip/ has no manifest, reported only
+    // wip/ and never tc.json's trailing comma.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("good")).unwrap();
+    std::fs::copy(
+        fixture("manifests/valid-v2.json"),
+        dir.path().join("good/manifest.json"),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("wip")).unwrap();
+    std::fs::write(dir.path().join("tc.json"), "{\"name\": \"x\",}").unwrap();
+    let run = |format: &str, paths: &[&str]| {
+        let out = cmd()
+            .current_dir(dir.path())
+            .args(["--format", format, "validate"])
+            .args(paths)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let paths = ["good", "wip", "tc.json"];
+    // text: the folder's problem on stderr (like any file error), the comma on stdout
+    let (code, out, err) = run("text", &paths);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("error: `wip` has no manifest.json\nhint: "),
+        "{err}"
+    );
+    assert!(
+        out.contains("tc.json:1:13: error[E0001] invalid JSON: trailing comma before `}`"),
+        "{out}"
+    );
+    assert!(err.contains("ok: good/manifest.json"), "{err}");
+    assert!(err.contains("FAILED: wip: 1 error"), "{err}");
+    assert!(err.contains("FAILED: tc.json: 1 error"), "{err}");
+    // json
+    let (code, out, _) = run("json", &paths);
+    assert_eq!(code, Some(1));
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let files = v["files"].as_array().unwrap();
+    let summary: Vec<(String, Value, Value)> = files
+        .iter()
+        .map(|f| {
+            let first_error = f["diagnostics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|d| d["severity"] == "error")
+                .map(|d| d["code"].clone())
+                .unwrap_or(Value::Null);
+            (
+                f["path"].as_str().unwrap().to_owned(),
+                f["valid"].clone(),
+                first_error,
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (
+                "good/manifest.json".to_owned(),
+                Value::from(true),
+                Value::Null
+            ),
+            ("wip".to_owned(), Value::from(false), Value::from("E0004")),
+            (
+                "tc.json".to_owned(),
+                Value::from(false),
+                Value::from("E0001")
+            ),
+        ]
+    );
+    // sarif
+    let (code, out, _) = run("sarif", &paths);
+    assert_eq!(code, Some(1));
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let results: Vec<(String, String)> = v["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["level"] == "error")
+        .map(|r| {
+            (
+                r["ruleId"].as_str().unwrap().to_owned(),
+                r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        results,
+        vec![
+            ("E0004".to_owned(), "wip".to_owned()),
+            ("E0001".to_owned(), "tc.json".to_owned())
+        ]
+    );
+    // github annotations
+    let (code, out, _) = run("github", &paths);
+    assert_eq!(code, Some(1));
+    assert!(
+        out.contains(
+            "::error file=wip,line=1,col=1,title=E0004::`wip` has no manifest.json (hint: "
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("::error file=tc.json,line=1,col=13,title=E0001::invalid JSON: trailing comma before `}`"),
+        "{out}"
+    );
+    // a path that cannot be read is the worst: exit 7, and the others are still checked
+    for format in ["text", "json", "sarif", "github"] {
+        let (code, out, err) = run(format, &["missing.json", "tc.json"]);
+        assert_eq!(code, Some(7), "{format}: {out}{err}");
+        assert!(out.contains("tc.json"), "{format}: {out}");
+        assert!(
+            out.contains("cannot read `missing.json`: no such file or folder")
+                || err.contains("error: cannot read `missing.json`: no such file or folder"),
+            "{format}: {out}{err}"
+        );
+    }
+}
