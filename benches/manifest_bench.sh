@@ -10,13 +10,16 @@
 #   CLI=path     the binary to time (default: target/release/expert-cli, built first)
 #   RUNS=3       runs per tool; the median wall time and the largest peak RSS are kept
 #   TIMEOUT=120  seconds before a run is stopped and reported as "> TIMEOUT s"
+#   SHAPES="lines wide deep quiet"  the shapes to run
 #
 # The shapes (generated under target/bench-data/manifest/, git-ignored):
 #   lines  one object, one distinct key per line:   {"k0000000": 0,\n "k0000001": 0, …}
 #   wide   the same keys on one single line:          {"k0000000": 0, "k0000001": 0, …}
 #   deep   one huge key whose value is an array of zeros: {"kkkk…": [0,0,0,…]}
-# Every key is unknown, so `lines` and `wide` get one warning per key (W0201), each with its
-# line and column: the run measures the diagnostics as well as the parse.
+#   quiet  the `lines` keys inside `quality_metrics`, a free-form object: no diagnostic per key
+# Every key of `lines` and `wide` is unknown, so each gets a warning (W0201) with its line and
+# column: those runs measure a million diagnostics as well as the parse; `quiet` is the parse
+# and the checks alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,13 +41,17 @@ import sys
 scale, shape, out = sys.argv[1:]
 LIMIT = 16 * 1024 * 1024
 with open(out, "w") as f:
-    if shape in ("lines", "wide"):
-        sep = ",\n" if shape == "lines" else ", "
+    if shape in ("lines", "wide", "quiet"):
+        sep = ", " if shape == "wide" else ",\n"
+        head, tail = ("{\"quality_metrics\": {\n", "\n}}\n") if shape == "quiet" else ("{", "}\n")
+        if shape == "lines":
+            head, tail = "{\n", "\n}\n"
         item = len('"k0000000": 0') + len(sep)
-        n = {"lines": 160_000, "wide": 40_000}[shape] if scale == "issue" else (LIMIT - 4) // item
-        f.write("{" + ("\n" if shape == "lines" else ""))
+        n = {"lines": 160_000, "wide": 40_000, "quiet": 160_000}[shape] if scale == "issue" \
+            else (LIMIT - len(head) - len(tail)) // item
+        f.write(head)
         f.write(sep.join('"k%07d": 0' % i for i in range(n)))
-        f.write(("\n" if shape == "lines" else "") + "}\n")
+        f.write(tail)
     else:
         key, zeros = (2 * 1024 * 1024, 200_000) if scale == "issue" else (8 * 1024 * 1024, 0)
         if scale != "issue":
@@ -74,7 +81,7 @@ echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f
 echo "| scale | shape | bytes | expert-cli validate (s) | peak RSS (MiB) | python3 json.load (s) | peak RSS (MiB) |"
 echo "|---|---|---|---|---|---|---|"
 for scale in "${SCALES[@]}"; do
-    for shape in lines wide deep; do
+    for shape in ${SHAPES:-lines wide deep quiet}; do
         file="$DATA/$scale-$shape.json"
         [ -f "$file" ] || gen "$scale" "$shape" "$file"
         size=$(stat -c %s "$file")

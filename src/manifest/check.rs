@@ -626,30 +626,28 @@ fn class(c: char) -> u128 {
 fn could_be_close(w: &Chars<'_>, c: &Chars<'_>) -> bool {
     let bound = 2.max(c.text.len() / 4);
     let (short, long) = (w.len.min(c.len), w.len.max(c.len));
+    // Jaro of at least 5/6 with at most m matches: m/|w| + m/|c| >= 3/2, in integers
+    let jaro_possible = |m: usize| 2 * m * (w.len + c.len) >= 3 * w.len * c.len && m > 0;
     // length only: a word more than twice as long as the other matches neither way
     if long - short > bound && 2 * short < long {
         return false;
     }
-    let jaro_max = |m: usize| {
-        if m == 0 {
-            0.0
-        } else {
-            (m as f64 / w.len as f64 + m as f64 / c.len as f64 + 1.0) / 3.0
-        }
-    };
-    const JARO_NEEDED: f64 = 5.0 / 6.0 - 1e-9;
+    // no character in common: every one must be replaced, and nothing matches
+    if w.set & c.set == 0 {
+        return long <= bound;
+    }
     // each distinct character of w that c lacks costs at least one edit and one match
     let absent = (w.set & !c.set).count_ones() as usize;
-    if absent > bound && jaro_max(w.len - absent) < JARO_NEEDED {
+    if absent > bound && !jaro_possible(w.len - absent) {
         return false;
     }
     let in_c = w.shared_with(c); // characters of w that c could match
-    if w.len - in_c > bound && jaro_max(in_c) < JARO_NEEDED {
+    if w.len - in_c > bound && !jaro_possible(in_c) {
         return false;
     }
     let in_w = c.shared_with(w);
     let lev_possible = long - short <= bound && w.len - in_c <= bound && c.len - in_w <= bound;
-    lev_possible || jaro_max(in_c.min(in_w)) >= JARO_NEEDED
+    lev_possible || jaro_possible(in_c.min(in_w))
 }
 
 fn kind_matches(node: &Node, ty: &Ty) -> bool {

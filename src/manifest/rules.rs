@@ -185,7 +185,7 @@ pub fn schema_version(sink: &mut Sink<'_>, root: &Node) -> Option<SchemaVersion>
 
 fn sink_text(node: &Node) -> String {
     match &node.value {
-        Value::Number(n) => n.raw.clone(),
+        Value::Number(n) => n.raw.to_string(),
         other => other.type_name().to_owned(),
     }
 }

@@ -8,7 +8,11 @@
 //!
 //! Bounds: nesting deeper than [`MAX_DEPTH`] is refused, so hostile input cannot blow the stack.
 
+use std::borrow::Cow;
 use std::fmt;
+
+/// The one-digit number literals.
+const DIGITS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
 /// Deepest nesting of arrays and objects accepted.
 pub const MAX_DEPTH: usize = 128;
@@ -34,8 +38,9 @@ pub struct Node {
 /// A JSON number: the literal as written and its value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Number {
-    /// The literal exactly as written (`5e-5`, `2.0`).
-    pub raw: String,
+    /// The literal exactly as written (`5e-5`, `2.0`). One-digit literals share a static
+    /// string: a manifest may hold millions of `0`s.
+    pub raw: std::borrow::Cow<'static, str>,
     /// Its value as a double.
     pub value: f64,
 }
@@ -622,7 +627,10 @@ impl Parser<'_> {
             return self.err(start, format!("number `{raw}` is out of range"));
         }
         Ok(Value::Number(Number {
-            raw: raw.to_owned(),
+            raw: match raw.as_bytes() {
+                [d @ b'0'..=b'9'] => Cow::Borrowed(DIGITS[usize::from(d - b'0')]),
+                _ => Cow::Owned(raw.to_owned()),
+            },
             value,
         }))
     }

@@ -487,6 +487,33 @@ fn the_example_and_the_experts_load_in_the_runtime() {
 }
 
 #[test]
+fn every_packaged_manifest_of_the_example_loads_in_the_runtime() {
+    // the real `package`, then the packaged manifest.json as GNU tar unpacks it
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = root().join("examples/multi-model-expert/manifest.json");
+    for model in ["qwen3-0.6b", "qwen3-1.7b", "qwen3-4b"] {
+        let pkg = dir.path().join(format!("{model}.expert"));
+        cmd()
+            .args(["-q", "package", "--manifest"])
+            .arg(&manifest)
+            .args(["--model", model, "--output"])
+            .arg(&pkg)
+            .assert()
+            .code(0);
+        let packaged = tar_member(&pkg, "manifest.json");
+        let c = check_bytes(&packaged, Role::Packaged);
+        assert_eq!(errors(&c), Vec::<String>::new(), "{model}");
+        let v: Value = serde_json::from_slice(&packaged).unwrap();
+        for key in ["publisher", "signature_algorithm", "files"] {
+            assert!(
+                v["integrity"].get(key).is_some(),
+                "{model}: integrity.{key}"
+            );
+        }
+    }
+}
+
+#[test]
 fn package_refuses_a_manifest_the_runtime_cannot_load_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let ex = dir.path().join("ex");
