@@ -15,6 +15,8 @@ pub struct Sink<'a> {
     source: &'a Source,
     /// What was found so far.
     pub found: Vec<Diagnostic>,
+    /// The line of the last diagnostic (most come in file order).
+    line: usize,
 }
 
 impl<'a> Sink<'a> {
@@ -23,6 +25,7 @@ impl<'a> Sink<'a> {
         Self {
             source,
             found: Vec::new(),
+            line: 0,
         }
     }
     /// Records a diagnostic with the code's severity at byte `offset`.
@@ -34,7 +37,7 @@ impl<'a> Sink<'a> {
         message: String,
         hint: Option<String>,
     ) {
-        let (line, column) = self.source.locate(offset);
+        let (line, column) = self.source.locate_near(offset, &mut self.line);
         self.found.push(Diagnostic {
             severity: code.severity(),
             code,

@@ -256,8 +256,26 @@ impl LineIndex {
 
     /// 1-based (line, column) of a byte offset in `text` (the text given to [`LineIndex::new`]).
     pub fn locate(&self, text: &str, offset: usize) -> (usize, usize) {
+        self.locate_near(text, offset, &mut 0)
+    }
+
+    /// [`LineIndex::locate`], trying the 0-based line `*near` (and the next one) before a
+    /// binary search, and leaving the line found there: callers that go through a file in
+    /// order (the diagnostics of one check) find most lines without a search.
+    pub fn locate_near(&self, text: &str, offset: usize, near: &mut usize) -> (usize, usize) {
         let offset = offset.min(text.len());
-        let line = self.starts.partition_point(|&s| s <= offset) - 1;
+        let holds = |line: usize| {
+            self.starts.get(line).is_some_and(|&s| s <= offset)
+                && self.starts.get(line + 1).is_none_or(|&next| offset < next)
+        };
+        let line = if holds(*near) {
+            *near
+        } else if holds(*near + 1) {
+            *near + 1
+        } else {
+            self.starts.partition_point(|&s| s <= offset) - 1
+        };
+        *near = line;
         let start = self.starts[line];
         super::work::add(usize::BITS as usize);
         let col = self.chars_before(text, offset) - self.chars_before(text, start) + 1;
@@ -269,6 +287,9 @@ impl LineIndex {
 /// sequence, except the first byte of a U+FEFF (`EF BB BF`). Works on any byte range, also one
 /// that cuts a character, so the table of [`LineIndex`] can use fixed-size blocks.
 fn counted(bytes: &[u8], from: usize, to: usize) -> usize {
+    if bytes[from..to].is_ascii() {
+        return to - from;
+    }
     bytes[from..to]
         .iter()
         .enumerate()
@@ -401,6 +422,11 @@ impl Source {
     /// 1-based (line, column) of a byte offset.
     pub fn locate(&self, offset: usize) -> (usize, usize) {
         self.lines.locate(&self.text, offset)
+    }
+    /// [`Source::locate`] starting the search at the 0-based line `*near` (see
+    /// [`LineIndex::locate_near`]).
+    pub fn locate_near(&self, offset: usize, near: &mut usize) -> (usize, usize) {
+        self.lines.locate_near(&self.text, offset, near)
     }
     /// The line ending the author used (`\r\n` when the first line ends so).
     pub fn newline(&self) -> &'static str {
@@ -959,12 +985,74 @@ mod tests {
     }
 
     #[test]
+    fn columns_count_characters_across_table_blocks() {
+        // the naive count (characters from the line start, BOM not counted) at every offset
+        let text = format!(
+            "\u{feff}{{\"a\": \"{}\u{feff}x\",\r\n \"é\": [{}]}}\n",
+            "é😀".repeat(60),
+            "1, ".repeat(50) + "2"
+        );
+        let index = LineIndex::new(&text);
+        for offset in 0..=text.len() {
+            if !text.is_char_boundary(offset) {
+                continue;
+            }
+            let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+            let col = text[start..offset]
+                .chars()
+                .filter(|&c| c != '\u{feff}')
+                .count()
+                + 1;
+            let line = text[..offset].matches('\n').count() + 1;
+            assert_eq!(index.locate(&text, offset), (line, col), "offset {offset}");
+        }
+        // with a line hint, in order and out of order, the same answers
+        let mut near = 0;
+        let offsets: Vec<usize> = (0..=text.len())
+            .filter(|&o| text.is_char_boundary(o))
+            .collect();
+        for &o in offsets.iter().chain(offsets.iter().rev()).step_by(3) {
+            assert_eq!(
+                index.locate_near(&text, o, &mut near),
+                index.locate(&text, o),
+                "offset {o}"
+            );
+        }
+    }
+
+    #[test]
     fn duplicates_are_recorded_with_both_places() {
         let s = parse("{\"a\": 1,\n \"a\": 2}");
         let d = &s.duplicates()[0];
         assert_eq!(d.pointer, "/a");
         assert_eq!(s.locate(d.first.start).0, 1);
         assert_eq!(s.locate(d.second.start).0, 2);
+    }
+
+    #[test]
+    fn duplicates_in_large_objects_and_below_arrays() {
+        let mut keys: Vec<String> = (0..40).map(|i| format!("\"k{i}\": {i}")).collect();
+        keys.push("\"k3\": 0".into());
+        keys.push("\"a/b~\": [0, {\"x\": 1, \"x\": 2}]".into());
+        keys.push("\"k39\": 0".into());
+        let s = parse(&format!("{{\"outer\": {{{}}}}}", keys.join(", ")));
+        let found: Vec<(&str, &str)> = s
+            .duplicates()
+            .iter()
+            .map(|d| (d.key.as_str(), d.pointer.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                ("k3", "/outer/k3"),
+                ("x", "/outer/a~1b~0/1/x"),
+                ("k39", "/outer/k39")
+            ]
+        );
+        let first = &s.text()[s.duplicates()[0].first.start..s.duplicates()[0].first.end];
+        assert_eq!(first, "\"k3\"");
+        assert!(s.duplicates()[0].first.start < s.duplicates()[0].second.start);
+        assert_eq!(s.unlisted_duplicates(), Unlisted::default());
     }
 
     #[test]
