@@ -394,7 +394,8 @@ fn missing(
         let value = match stand_in {
             Some((_, "num_epochs", _)) => parent
                 .get("num_epochs")
-                .map(|n| sink.source.text()[n.span.start..n.span.end].to_owned()),
+                .filter(|n| n.as_f64().is_some_and(|v| v > 0.0))
+                .map(|n| shorten(&sink.source.text()[n.span.start..n.span.end]).into_owned()),
             _ => None,
         }
         .or(field.example.map(str::to_owned))
