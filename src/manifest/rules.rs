@@ -429,7 +429,7 @@ fn prompt_template_family(sink: &mut Sink<'_>, model: &Node, pointer: &str, name
     if template != own {
         sink.at(
             Code::TemplateFamily,
-            &format!("{pointer}/prompt_template"),
+            format!("{pointer}/prompt_template"),
             node,
             format!(
                 "base model \"{name}\" is a {family} model, but its prompt_template \"{template}\" is the {theirs} chat template; the adapter would be trained on text the model does not see at inference"

@@ -651,6 +651,7 @@ fn the_trainer_reads_its_config_keys_from_the_table() {
         base_model: None,
         seed: None,
         train_on_prompt: false,
+        allow_template_mismatch: false,
     };
     let plan = expert_cli::train::plan::plan(&manifest, &path, &opts).unwrap();
     let present: Vec<&str> = v["training"]["config"]
