@@ -1,53 +1,47 @@
-//! `migrate --manifest v1.json [--output v2.json]`: schema 1.0 → 2.0, losslessly; the result is
-//! validated before anything is written.
+//! `migrate --manifest v1.json [--output v2.json]`: schema 1.0 → 2.0, losslessly. Any 1.0
+//! manifest that is JSON migrates; what `validate` says about the result is reported with it.
 
 use crate::cli::MigrateArgs;
 use crate::error::CliError;
 use crate::exit::ExitStatus;
+use crate::render::migrate::{render, MigrateReport};
 use crate::render::Ui;
-use expert_cli::manifest::{self, migrate::MigrateError, Role};
+use expert_cli::manifest::{self, migrate::MigrateError};
 
 pub fn run(args: MigrateArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
-    let (m, _) = manifest::load(&args.manifest)?;
-    let text = manifest::migrate::to_v2(&m.source, m.schema).map_err(|e| match e {
+    let shown = args.manifest.display().to_string();
+    let bytes = manifest::read(&args.manifest)?;
+    let migrated = manifest::migrate::migrate(&bytes).map_err(|e| match e {
         MigrateError::AlreadyV2 => CliError::new(
             ExitStatus::Invalid,
-            format!(
-                "`{}` is already schema 2.0; nothing to migrate",
-                args.manifest.display()
-            ),
+            format!("`{shown}` is already schema 2.0; nothing to migrate"),
         ),
-        other => CliError::new(
+        MigrateError::NoBaseModel => CliError::new(
             ExitStatus::Invalid,
-            format!("`{}`: {other}", args.manifest.display()),
-        ),
-    })?;
-    let checked = manifest::check_bytes(text.as_bytes(), Role::Authored);
-    if checked.manifest.is_none() {
-        let mut err = CliError::new(
-            ExitStatus::Invalid,
-            format!(
-                "the migrated form of `{}` does not validate; nothing was written",
-                args.manifest.display()
-            ),
+            format!("`{shown}` has no `base_model` object to migrate"),
         )
-        .hint("please report this as a bug, with the manifest");
-        err.diagnostics = Some(("<migrated>".to_owned(), checked.diagnostics));
-        return Err(err);
-    }
-    match &args.output {
-        None => ui.out(&text),
-        Some(out) => {
-            super::write_atomically(out, text.as_bytes(), args.force)?;
-            ui.status(
-                "Migrated",
-                &format!(
-                    "`{}` → `{}` (schema 2.0)",
-                    args.manifest.display(),
-                    out.display()
-                ),
-            );
+        .hint("a schema 1.0 manifest names its base model in a `base_model` object"),
+        MigrateError::NotJson(diagnostics) => {
+            let mut err = CliError::new(
+                ExitStatus::Invalid,
+                format!("`{shown}` is not valid JSON; nothing was migrated"),
+            )
+            .hint(format!(
+                "fix the JSON, then run `expert-cli validate {shown}`"
+            ));
+            err.diagnostics = Some((shown.clone(), diagnostics));
+            err
         }
+    })?;
+    if let Some(out) = &args.output {
+        super::write_atomically(out, migrated.text.as_bytes(), args.force)?;
     }
+    let report = MigrateReport {
+        input: shown,
+        output: args.output.as_ref().map(|p| p.display().to_string()),
+        text: migrated.text,
+        diagnostics: migrated.diagnostics,
+    };
+    render(ui, &report);
     Ok(ExitStatus::Success)
 }

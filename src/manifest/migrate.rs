@@ -3,14 +3,17 @@
 //! `base_model` becomes the single entry of `base_models`, the root `adapters` move into it,
 //! and `schema_version` becomes "2.0". Every other byte — unknown keys, `_` comments, key order,
 //! line endings — is kept, because the change is a splice into the original text.
+//!
+//! Any manifest that is JSON with a `base_model` object migrates, whatever else `validate`
+//! says about it (issue #11.6: the runtime loads manifests that we flag, such as placeholder
+//! `sha256` values); what it says comes back with the result.
 
 use super::edit::{reindent, remove_member};
 use super::source::{Source, Span};
-use super::SchemaVersion;
+use super::{check_bytes, Diagnostics, Role, SchemaVersion};
 
 /// Why a manifest cannot be migrated.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[non_exhaustive]
 pub enum MigrateError {
     /// It is already schema 2.0.
     #[error("the manifest is already schema 2.0")]
@@ -18,6 +21,50 @@ pub enum MigrateError {
     /// It has no `base_model` object.
     #[error("the manifest has no `base_model` object to migrate")]
     NoBaseModel,
+    /// The bytes are not a JSON document (the diagnostic says where).
+    #[error("the manifest is not valid JSON")]
+    NotJson(Diagnostics),
+}
+
+/// A manifest migrated to 2.0.
+#[derive(Debug, Clone)]
+pub struct Migrated {
+    /// The 2.0 text.
+    pub text: String,
+    /// What `validate` says about the 2.0 text (lines and columns are in it).
+    pub diagnostics: Diagnostics,
+}
+
+/// Migrates the manifest `bytes` to schema 2.0.
+///
+/// # Errors
+/// [`MigrateError::NotJson`] when the bytes are not JSON (nothing to splice into),
+/// [`MigrateError::AlreadyV2`] for a 2.0 manifest, [`MigrateError::NoBaseModel`] when there is
+/// no `base_model` object. Anything else `validate` finds is returned with the result.
+pub fn migrate(bytes: &[u8]) -> Result<Migrated, MigrateError> {
+    let source = match Source::parse(bytes) {
+        Ok(s) => s,
+        Err(_) => {
+            let checked = check_bytes(bytes, Role::Authored);
+            return Err(MigrateError::NotJson(checked.diagnostics));
+        }
+    };
+    let root = source.root();
+    let declared_v2 = matches!(
+        root.get("schema_version").and_then(super::Node::as_str),
+        Some("2.0" | "2")
+    );
+    if root.get_non_null("base_models").is_some()
+        || (declared_v2 && root.get_non_null("base_model").is_none())
+    {
+        return Err(MigrateError::AlreadyV2);
+    }
+    let text = to_v2(&source, SchemaVersion::V1)?;
+    let checked = check_bytes(text.as_bytes(), Role::Authored);
+    Ok(Migrated {
+        text,
+        diagnostics: checked.diagnostics,
+    })
 }
 
 /// The 2.0 text of a 1.0 manifest.

@@ -14,6 +14,10 @@ pub mod schema;
 pub mod select;
 pub mod shape;
 pub mod source;
+mod work;
+
+#[cfg(test)]
+mod linear;
 
 use std::path::{Path, PathBuf};
 
@@ -188,7 +192,7 @@ pub fn check_bytes(bytes: &[u8], role: Role) -> Checked {
         };
     }
     let version = rules::schema_version(&mut sink, root);
-    check::check_object(&mut sink, root, &shape::MANIFEST, "");
+    check::check_object(&mut sink, root, &shape::MANIFEST, &check::Ptr::Root, true);
     rules::identity(&mut sink, root);
     if let Some(v) = version {
         rules::models(&mut sink, root, v);

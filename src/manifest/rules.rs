@@ -3,7 +3,7 @@
 //! [`super::shape`]; everything here is written in terms of JSON pointers so each diagnostic
 //! lands on the line the author has to edit.
 
-use super::check::{check_relative_path, Sink};
+use super::check::{check_relative_path, shorten, Sink};
 use super::diagnostic::Code;
 use super::shape::RANKED_ADAPTER_TYPES;
 use super::source::{Node, Source, Value};
@@ -33,8 +33,29 @@ pub fn duplicates(sink: &mut Sink<'_>, source: &Source) {
             code,
             &d.pointer,
             d.second.start,
-            format!("key `{}` appears twice in one object; the first is at line {line}, column {column}", d.key),
+            format!(
+                "key `{}` appears twice in one object; the first is at line {line}, column {column}",
+                shorten(&d.key)
+            ),
             Some("remove or rename one of the two".to_owned()),
+        );
+    }
+    let more = source.unlisted_duplicates();
+    if more.keys + more.comments > 0 {
+        let code = if more.keys > 0 {
+            Code::DuplicateKey
+        } else {
+            Code::DuplicateComment
+        };
+        sink.push(
+            code,
+            "",
+            0,
+            format!(
+                "{} more duplicate keys are not listed: the pointers of those above already fill the report",
+                more.keys + more.comments
+            ),
+            Some("remove the duplicates listed above and validate again".to_owned()),
         );
     }
 }
@@ -92,7 +113,7 @@ pub fn schema_version(sink: &mut Sink<'_>, root: &Node) -> Option<SchemaVersion>
             };
             sink.at(
                 Code::NoBaseModel,
-                &format!("/{field}"),
+                format!("/{field}"),
                 root,
                 format!("the manifest has no `{field}`"),
                 Some(format!(
@@ -102,19 +123,27 @@ pub fn schema_version(sink: &mut Sink<'_>, root: &Node) -> Option<SchemaVersion>
             );
             declared
         }
-        (None, Some(v)) => {
-            let (field, text) = match v {
-                SchemaVersion::V1 => ("base_model", "1.0"),
-                SchemaVersion::V2 => ("base_models", "2.0"),
-            };
+        (None, Some(SchemaVersion::V1)) => {
             sink.at(
                 Code::InferredVersion,
                 "",
                 root,
-                format!("`schema_version` is absent; the manifest is read as {text} because it has `{field}`"),
-                Some(format!("add \"schema_version\": \"{text}\"")),
+                "`schema_version` is absent; the manifest is read as 1.0 because it has `base_model`".to_owned(),
+                Some("add \"schema_version\": \"1.0\"".to_owned()),
             );
-            Some(v)
+            Some(SchemaVersion::V1)
+        }
+        (None, Some(SchemaVersion::V2)) => {
+            // The runtime reads a manifest without `schema_version` as 1.0, which has no
+            // `base_models`: it cannot load it. We still check the rest as 2.0.
+            sink.at(
+                Code::RuntimeRequired,
+                "/schema_version",
+                root,
+                "`schema_version` is missing; the manifest is read as 2.0 because it has `base_models`, but the expert runtime reads it as 1.0".to_owned(),
+                Some("add \"schema_version\": \"2.0\" — the expert runtime cannot load a manifest with `base_models` without it".to_owned()),
+            );
+            Some(SchemaVersion::V2)
         }
         (Some(d), Some(s)) if d != s && !(one.is_some() && many.is_some()) => {
             let node = root.get("schema_version").unwrap_or(root);
@@ -134,13 +163,29 @@ pub fn schema_version(sink: &mut Sink<'_>, root: &Node) -> Option<SchemaVersion>
             );
             Some(s)
         }
-        (Some(d), Some(_)) => Some(d),
+        (Some(d), Some(s)) => {
+            if s == SchemaVersion::V2 {
+                if let Some(node) = root
+                    .get("schema_version")
+                    .filter(|n| n.as_str() == Some("2"))
+                {
+                    sink.at(
+                        Code::SchemaVersion,
+                        "/schema_version",
+                        node,
+                        "`schema_version` \"2\" means 2.0 here, but the expert runtime reads every value other than \"2.0\" as 1.0 and then cannot load `base_models`".to_owned(),
+                        Some("write \"2.0\"".to_owned()),
+                    );
+                }
+            }
+            Some(d)
+        }
     }
 }
 
 fn sink_text(node: &Node) -> String {
     match &node.value {
-        Value::Number(n) => n.raw.clone(),
+        Value::Number(n) => n.raw.to_string(),
         other => other.type_name().to_owned(),
     }
 }
@@ -262,12 +307,12 @@ pub fn models(sink: &mut Sink<'_>, root: &Node, version: SchemaVersion) {
         SchemaVersion::V1 => {
             if root.get_non_null("adapters").is_none() {
                 sink.at(
-                    Code::Required,
+                    Code::RuntimeRequired,
                     "/adapters",
                     root,
-                    "required field `adapters` is missing in the manifest".to_owned(),
+                    "field `adapters`, required by the expert runtime for schema 1.0, is missing in the manifest".to_owned(),
                     Some(
-                        "schema 1.0 lists the adapters of `base_model` in a root `adapters` array"
+                        "add \"adapters\": [{\"type\": \"lora\", \"target_modules\": [\"q_proj\", \"v_proj\"], \"r\": 8, \"alpha\": 16}] — schema 1.0 lists the adapters of `base_model` there, and the expert runtime cannot load a manifest without them"
                             .to_owned(),
                     ),
                 );
@@ -300,7 +345,7 @@ pub fn models(sink: &mut Sink<'_>, root: &Node, version: SchemaVersion) {
         if slug.is_empty() {
             sink.at(
                 Code::Format,
-                &format!("{pointer}/name"),
+                format!("{pointer}/name"),
                 name_node,
                 format!("base model name \"{name}\" has no usable last path component"),
                 Some("use a hub id such as \"Qwen/Qwen3-0.6B\"".to_owned()),
@@ -309,7 +354,7 @@ pub fn models(sink: &mut Sink<'_>, root: &Node, version: SchemaVersion) {
         if let Some((_, _, other)) = seen.iter().find(|(n, _, _)| n == name) {
             sink.at(
                 Code::DuplicateModel,
-                &format!("{pointer}/name"),
+                format!("{pointer}/name"),
                 name_node,
                 format!("base model \"{name}\" is listed twice (also at `{other}`)"),
                 Some("list each base model once, with all its adapters".to_owned()),
@@ -319,7 +364,7 @@ pub fn models(sink: &mut Sink<'_>, root: &Node, version: SchemaVersion) {
         {
             sink.at(
                 Code::SlugCollision,
-                &format!("{pointer}/name"),
+                format!("{pointer}/name"),
                 name_node,
                 format!("base model \"{name}\" has the same slug `{slug}` as \"{n}\" (`{other}`)"),
                 Some("select it with its full name, and pass --output when packaging".to_owned()),
@@ -329,7 +374,7 @@ pub fn models(sink: &mut Sink<'_>, root: &Node, version: SchemaVersion) {
         if is_machine_path(name) {
             sink.at(
                 Code::NonPortableModel,
-                &format!("{pointer}/name"),
+                format!("{pointer}/name"),
                 name_node,
                 format!("base model \"{name}\" is an absolute path on one machine"),
                 Some(format!(
@@ -353,7 +398,7 @@ pub fn models(sink: &mut Sink<'_>, root: &Node, version: SchemaVersion) {
                         if !t.eq_ignore_ascii_case(kind) {
                             sink.at(
                                 Code::AdapterTypeMismatch,
-                                &format!("{apointer}/type"),
+                                format!("{apointer}/type"),
                                 adapter.get("type").unwrap_or(adapter),
                                 format!("adapter type \"{t}\" differs from `training.config.adapter_type` \"{kind}\""),
                                 Some("train and ship the same adapter family".to_owned()),
@@ -384,7 +429,7 @@ fn prompt_template_family(sink: &mut Sink<'_>, model: &Node, pointer: &str, name
     if template != own {
         sink.at(
             Code::TemplateFamily,
-            &format!("{pointer}/prompt_template"),
+            format!("{pointer}/prompt_template"),
             node,
             format!(
                 "base model \"{name}\" is a {family} model, but its prompt_template \"{template}\" is the {theirs} chat template; the adapter would be trained on text the model does not see at inference"
@@ -413,7 +458,7 @@ fn rank_and_alpha(sink: &mut Sink<'_>, node: &Node, pointer: &str, rank_key: &st
     if !missing.is_empty() {
         sink.at(
             Code::RankRequired,
-            &format!("{pointer}/{}", missing[0]),
+            format!("{pointer}/{}", missing[0]),
             node,
             format!("adapter type \"{kind}\" needs {}", missing.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" and ")),
             Some(format!("add e.g. \"{rank_key}\": 16, \"alpha\": 32 (or use type \"ia3\", which has no rank)")),
@@ -432,28 +477,12 @@ pub fn is_machine_path(name: &str) -> bool {
             && (b[2] == b'/' || b[2] == b'\\'))
 }
 
-/// Training sanity: an epoch count or step limit, a dataset source, safe local dataset paths.
+/// Training sanity: a dataset source, safe local dataset paths. (An epoch count is a field
+/// the runtime requires: the table says so, see `shape::CONFIG`.)
 pub fn training(sink: &mut Sink<'_>, root: &Node) {
     let Some(training) = root.get_non_null("training") else {
         return;
     };
-    if let Some(config) = training
-        .get_non_null("config")
-        .filter(|c| c.as_object().is_some())
-    {
-        if ["epochs", "num_epochs", "max_steps"]
-            .iter()
-            .all(|k| config.get_non_null(k).is_none())
-        {
-            sink.at(
-                Code::Required,
-                "/training/config/epochs",
-                config,
-                "`training.config` has none of `epochs`, `num_epochs`, `max_steps`".to_owned(),
-                Some("add \"epochs\": 3 (fractions such as 1.5 are allowed)".to_owned()),
-            );
-        }
-    }
     let Some(dataset) = training
         .get_non_null("dataset")
         .filter(|d| d.as_object().is_some())
@@ -484,7 +513,7 @@ pub fn training(sink: &mut Sink<'_>, root: &Node) {
         if let Err(why) = check_relative_path(path) {
             sink.at(
                 Code::UnsafePath,
-                &format!("/training/dataset/{key}"),
+                format!("/training/dataset/{key}"),
                 node,
                 format!("dataset path \"{path}\" {why}"),
                 Some("use a path relative to the manifest, or set \"format\": \"huggingface\" for a hub dataset".to_owned()),

@@ -8,7 +8,11 @@
 //!
 //! Bounds: nesting deeper than [`MAX_DEPTH`] is refused, so hostile input cannot blow the stack.
 
+use std::borrow::Cow;
 use std::fmt;
+
+/// The one-digit number literals.
+const DIGITS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
 /// Deepest nesting of arrays and objects accepted.
 pub const MAX_DEPTH: usize = 128;
@@ -34,8 +38,9 @@ pub struct Node {
 /// A JSON number: the literal as written and its value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Number {
-    /// The literal exactly as written (`5e-5`, `2.0`).
-    pub raw: String,
+    /// The literal exactly as written (`5e-5`, `2.0`). One-digit literals share a static
+    /// string: a manifest may hold millions of `0`s.
+    pub raw: std::borrow::Cow<'static, str>,
     /// Its value as a double.
     pub value: f64,
 }
@@ -203,29 +208,95 @@ impl fmt::Display for SyntaxError {
     }
 }
 
-/// Maps byte offsets to 1-based line and column (columns count characters; a BOM and the
-/// `\r` of CRLF do not count).
+/// Maps byte offsets to 1-based line and column. Columns count Unicode characters (scalar
+/// values) from the start of the line; a BOM (U+FEFF) and the `\r` of CRLF do not count.
+///
+/// Both lookups take time independent of the file's size and of the line's length: the line
+/// by binary search over the line starts, the column from a table of character counts taken
+/// every [`LineIndex::BLOCK`] bytes, plus at most one block scanned.
 #[derive(Debug, Clone)]
 pub struct LineIndex {
     starts: Vec<usize>,
+    /// `chars[k]`: characters (as counted for columns) in the first `k * BLOCK` bytes.
+    chars: Vec<usize>,
 }
 
 impl LineIndex {
+    /// Bytes between two entries of the character-count table.
+    pub const BLOCK: usize = 64;
+
     /// Indexes `text`.
     pub fn new(text: &str) -> Self {
+        let bytes = text.as_bytes();
         let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        Self { starts }
+        starts.extend(
+            bytes
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| **b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        let mut chars = Vec::with_capacity(bytes.len() / Self::BLOCK + 1);
+        let mut total = 0;
+        for (k, block) in bytes.chunks(Self::BLOCK).enumerate() {
+            chars.push(total);
+            total += counted(bytes, k * Self::BLOCK, k * Self::BLOCK + block.len());
+        }
+        chars.push(total);
+        Self { starts, chars }
     }
-    /// 1-based (line, column) of a byte offset in `text`.
+
+    /// Characters counted for columns in `text[..offset]`.
+    fn chars_before(&self, text: &str, offset: usize) -> usize {
+        let block = offset / Self::BLOCK;
+        let from = block * Self::BLOCK;
+        super::work::add(offset - from);
+        self.chars[block] + counted(text.as_bytes(), from, offset)
+    }
+
+    /// 1-based (line, column) of a byte offset in `text` (the text given to [`LineIndex::new`]).
     pub fn locate(&self, text: &str, offset: usize) -> (usize, usize) {
+        self.locate_near(text, offset, &mut 0)
+    }
+
+    /// [`LineIndex::locate`], trying the 0-based line `*near` (and the next one) before a
+    /// binary search, and leaving the line found there: callers that go through a file in
+    /// order (the diagnostics of one check) find most lines without a search.
+    pub fn locate_near(&self, text: &str, offset: usize, near: &mut usize) -> (usize, usize) {
         let offset = offset.min(text.len());
-        let line = self.starts.partition_point(|&s| s <= offset) - 1;
+        let holds = |line: usize| {
+            self.starts.get(line).is_some_and(|&s| s <= offset)
+                && self.starts.get(line + 1).is_none_or(|&next| offset < next)
+        };
+        let line = if holds(*near) {
+            *near
+        } else if holds(*near + 1) {
+            *near + 1
+        } else {
+            self.starts.partition_point(|&s| s <= offset) - 1
+        };
+        *near = line;
         let start = self.starts[line];
-        let prefix = text.get(start..offset).unwrap_or("");
-        let col = prefix.chars().filter(|&c| c != '\u{feff}').count() + 1;
+        super::work::add(usize::BITS as usize);
+        let col = self.chars_before(text, offset) - self.chars_before(text, start) + 1;
         (line + 1, col)
     }
+}
+
+/// Characters that count for columns in `bytes[from..to]`: every byte that starts a UTF-8
+/// sequence, except the first byte of a U+FEFF (`EF BB BF`). Works on any byte range, also one
+/// that cuts a character, so the table of [`LineIndex`] can use fixed-size blocks.
+fn counted(bytes: &[u8], from: usize, to: usize) -> usize {
+    if bytes[from..to].is_ascii() {
+        return to - from;
+    }
+    bytes[from..to]
+        .iter()
+        .enumerate()
+        .filter(|&(i, &b)| {
+            b & 0xC0 != 0x80 && !(b == 0xEF && bytes[from + i..].starts_with(b"\xEF\xBB\xBF"))
+        })
+        .count()
 }
 
 /// A parsed manifest file: its exact text and the tree.
@@ -234,7 +305,26 @@ pub struct Source {
     text: String,
     root: Node,
     duplicates: Vec<Duplicate>,
+    unlisted: Unlisted,
     lines: LineIndex,
+}
+
+/// Duplicate keys found but not listed in [`Source::duplicates`], because the pointers of the
+/// listed ones already add up to [`duplicate_pointer_budget`] (only a hostile file gets there:
+/// thousands of duplicates below a megabyte-long key).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Unlisted {
+    /// Duplicated keys that are not `_` comments.
+    pub keys: usize,
+    /// Duplicated `_` comment keys.
+    pub comments: usize,
+}
+
+/// Most bytes of JSON pointers kept for the duplicate keys of a text of `len` bytes: four
+/// times its size (at least 1 MiB). Further duplicates are only counted
+/// ([`Source::unlisted_duplicates`]), so time and memory stay linear in the file size.
+pub fn duplicate_pointer_budget(len: usize) -> usize {
+    len.saturating_mul(4).max(1 << 20)
 }
 
 /// Failure to read the bytes as a JSON document.
@@ -285,14 +375,20 @@ impl Source {
             bytes: text.as_bytes(),
             pos: 0,
             duplicates: Vec::new(),
+            unlisted: Unlisted::default(),
+            pointer_bytes: 0,
+            path: Vec::new(),
+            hasher: std::collections::hash_map::RandomState::new(),
         };
         match parser.document() {
             Ok(root) => {
                 let duplicates = parser.duplicates;
+                let unlisted = parser.unlisted;
                 Ok(Source {
                     text,
                     root,
                     duplicates,
+                    unlisted,
                     lines,
                 })
             }
@@ -319,9 +415,18 @@ impl Source {
     pub fn duplicates(&self) -> &[Duplicate] {
         &self.duplicates
     }
+    /// Duplicate keys found beyond those listed by [`Source::duplicates`].
+    pub fn unlisted_duplicates(&self) -> Unlisted {
+        self.unlisted
+    }
     /// 1-based (line, column) of a byte offset.
     pub fn locate(&self, offset: usize) -> (usize, usize) {
         self.lines.locate(&self.text, offset)
+    }
+    /// [`Source::locate`] starting the search at the 0-based line `*near` (see
+    /// [`LineIndex::locate_near`]).
+    pub fn locate_near(&self, offset: usize, near: &mut usize) -> (usize, usize) {
+        self.lines.locate_near(&self.text, offset, near)
     }
     /// The line ending the author used (`\r\n` when the first line ends so).
     pub fn newline(&self) -> &'static str {
@@ -372,6 +477,49 @@ struct Parser<'a> {
     bytes: &'a [u8],
     pos: usize,
     duplicates: Vec<Duplicate>,
+    unlisted: Unlisted,
+    /// Bytes of the pointers in `duplicates`.
+    pointer_bytes: usize,
+    /// Where the value being parsed is: one segment per enclosing array or object. The JSON
+    /// pointer is built from it only when a duplicate key needs one.
+    path: Vec<Segment>,
+    /// Hashes keys for the duplicate search (randomly keyed: no key set can be made to collide).
+    hasher: std::collections::hash_map::RandomState,
+}
+
+/// One step of [`Parser::path`].
+enum Segment {
+    /// The member with this key (moved here while its value is parsed).
+    Key(String),
+    /// The element at this index.
+    Index(usize),
+}
+
+/// Objects with fewer members are searched for a duplicate key one by one; larger ones get a
+/// hash table.
+const LINEAR_SEARCH_MEMBERS: usize = 16;
+
+/// The table of an object's keys: the key's hash (already keyed, see [`Parser::hasher`]) →
+/// index of the first member with that hash. The hash is used as is, not hashed again.
+type KeyIndex = std::collections::HashMap<u64, usize, std::hash::BuildHasherDefault<Prehashed>>;
+
+/// A `Hasher` for keys that are hashes already.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl std::hash::Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // only `write_u64` is used (the key type is u64); fold anything else in
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 type PResult<T> = Result<T, SyntaxError>;
@@ -392,7 +540,7 @@ impl Parser<'_> {
         if self.pos >= self.bytes.len() {
             return self.err(self.pos, "the file is empty: expected a JSON object");
         }
-        let root = self.value(0, "")?;
+        let root = self.value(0)?;
         self.ws();
         if self.pos < self.bytes.len() {
             return self.err(
@@ -420,15 +568,15 @@ impl Parser<'_> {
         }
     }
 
-    fn value(&mut self, depth: usize, pointer: &str) -> PResult<Node> {
+    fn value(&mut self, depth: usize) -> PResult<Node> {
         if depth > MAX_DEPTH {
             return self.err(self.pos, format!("nesting deeper than {MAX_DEPTH} levels"));
         }
         let start = self.pos;
         let value = match self.bytes.get(self.pos) {
             None => return self.err(self.pos, "unexpected end of file: expected a value"),
-            Some(b'{') => self.object(depth, pointer)?,
-            Some(b'[') => self.array(depth, pointer)?,
+            Some(b'{') => self.object(depth)?,
+            Some(b'[') => self.array(depth)?,
             Some(b'"') => Value::String(self.string()?),
             Some(b't') => self.literal("true", Value::Bool(true))?,
             Some(b'f') => self.literal("false", Value::Bool(false))?,
@@ -505,7 +653,10 @@ impl Parser<'_> {
             return self.err(start, format!("number `{raw}` is out of range"));
         }
         Ok(Value::Number(Number {
-            raw: raw.to_owned(),
+            raw: match raw.as_bytes() {
+                [d @ b'0'..=b'9'] => Cow::Borrowed(DIGITS[usize::from(d - b'0')]),
+                _ => Cow::Owned(raw.to_owned()),
+            },
             value,
         }))
     }
@@ -598,7 +749,7 @@ impl Parser<'_> {
         }
     }
 
-    fn array(&mut self, depth: usize, pointer: &str) -> PResult<Value> {
+    fn array(&mut self, depth: usize) -> PResult<Value> {
         self.pos += 1;
         let mut items = Vec::new();
         self.ws();
@@ -606,10 +757,13 @@ impl Parser<'_> {
             self.pos += 1;
             return Ok(Value::Array(items));
         }
+        self.path.push(Segment::Index(0));
         loop {
             self.ws();
-            let child = format!("{pointer}/{}", items.len());
-            items.push(self.value(depth + 1, &child)?);
+            if let Some(Segment::Index(i)) = self.path.last_mut() {
+                *i = items.len();
+            }
+            items.push(self.value(depth + 1)?);
             self.ws();
             match self.bytes.get(self.pos) {
                 Some(b',') => {
@@ -621,6 +775,7 @@ impl Parser<'_> {
                 }
                 Some(b']') => {
                     self.pos += 1;
+                    self.path.pop();
                     return Ok(Value::Array(items));
                 }
                 None => return self.err(self.pos, "unexpected end of file: expected `,` or `]`"),
@@ -637,9 +792,11 @@ impl Parser<'_> {
         }
     }
 
-    fn object(&mut self, depth: usize, pointer: &str) -> PResult<Value> {
+    fn object(&mut self, depth: usize) -> PResult<Value> {
         self.pos += 1;
         let mut members: Vec<Member> = Vec::new();
+        // key hash -> index of the first member with that hash, once the object is large
+        let mut index: Option<KeyIndex> = None;
         self.ws();
         if self.bytes.get(self.pos) == Some(&b'}') {
             self.pos += 1;
@@ -675,16 +832,14 @@ impl Parser<'_> {
             }
             self.pos += 1;
             self.ws();
-            let child = format!("{pointer}/{}", escape_token(&key));
-            let value = self.value(depth + 1, &child)?;
-            if let Some(first) = members.iter().find(|m| m.key == key) {
-                self.duplicates.push(Duplicate {
-                    pointer: child,
-                    key: key.clone(),
-                    first: first.key_span,
-                    second: key_span,
-                });
+            if let Some(first) = self.first_with_key(&members, &mut index, &key) {
+                self.duplicate(&key, first, key_span);
             }
+            self.path.push(Segment::Key(key));
+            let value = self.value(depth + 1)?;
+            let Some(Segment::Key(key)) = self.path.pop() else {
+                unreachable!("the key pushed above is the last segment again")
+            };
             members.push(Member {
                 key,
                 key_span,
@@ -715,6 +870,77 @@ impl Parser<'_> {
                 }
             }
         }
+    }
+
+    /// The key span of the first member named `key`, if any, in constant expected time: small
+    /// objects are searched directly, larger ones through `index` (built on the way).
+    fn first_with_key(
+        &self,
+        members: &[Member],
+        index: &mut Option<KeyIndex>,
+        key: &str,
+    ) -> Option<Span> {
+        use std::hash::BuildHasher;
+        if index.is_none() && members.len() < LINEAR_SEARCH_MEMBERS {
+            super::work::add(members.len());
+            return members.iter().find(|m| m.key == key).map(|m| m.key_span);
+        }
+        let index = index.get_or_insert_with(|| {
+            let mut map = KeyIndex::with_capacity_and_hasher(members.len() * 2, Default::default());
+            for (i, m) in members.iter().enumerate() {
+                map.entry(self.hasher.hash_one(&m.key)).or_insert(i);
+            }
+            map
+        });
+        super::work::add(1);
+        match index.entry(self.hasher.hash_one(key)) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(members.len());
+                None
+            }
+            std::collections::hash_map::Entry::Occupied(e) => {
+                let first = &members[*e.get()];
+                if first.key == key {
+                    Some(first.key_span)
+                } else {
+                    // Two keys with one 64-bit hash: astronomically rare, so a scan is fine.
+                    super::work::add(members.len());
+                    members.iter().find(|m| m.key == key).map(|m| m.key_span)
+                }
+            }
+        }
+    }
+
+    /// Records a duplicate of `key` (first seen at `first`) at `second`, with its pointer
+    /// while the pointers kept stay within [`duplicate_pointer_budget`].
+    fn duplicate(&mut self, key: &str, first: Span, second: Span) {
+        let room = self.pointer_bytes < duplicate_pointer_budget(self.bytes.len());
+        if !room {
+            if key.starts_with('_') {
+                self.unlisted.comments += 1;
+            } else {
+                self.unlisted.keys += 1;
+            }
+            return;
+        }
+        let mut pointer = String::new();
+        for segment in &self.path {
+            pointer.push('/');
+            match segment {
+                Segment::Key(k) => pointer.push_str(&escape_token(k)),
+                Segment::Index(i) => pointer.push_str(&i.to_string()),
+            }
+        }
+        pointer.push('/');
+        pointer.push_str(&escape_token(key));
+        super::work::add(pointer.len());
+        self.pointer_bytes += pointer.len();
+        self.duplicates.push(Duplicate {
+            pointer,
+            key: key.to_owned(),
+            first,
+            second,
+        });
     }
 }
 
@@ -759,12 +985,74 @@ mod tests {
     }
 
     #[test]
+    fn columns_count_characters_across_table_blocks() {
+        // the naive count (characters from the line start, BOM not counted) at every offset
+        let text = format!(
+            "\u{feff}{{\"a\": \"{}\u{feff}x\",\r\n \"é\": [{}]}}\n",
+            "é😀".repeat(60),
+            "1, ".repeat(50) + "2"
+        );
+        let index = LineIndex::new(&text);
+        for offset in 0..=text.len() {
+            if !text.is_char_boundary(offset) {
+                continue;
+            }
+            let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+            let col = text[start..offset]
+                .chars()
+                .filter(|&c| c != '\u{feff}')
+                .count()
+                + 1;
+            let line = text[..offset].matches('\n').count() + 1;
+            assert_eq!(index.locate(&text, offset), (line, col), "offset {offset}");
+        }
+        // with a line hint, in order and out of order, the same answers
+        let mut near = 0;
+        let offsets: Vec<usize> = (0..=text.len())
+            .filter(|&o| text.is_char_boundary(o))
+            .collect();
+        for &o in offsets.iter().chain(offsets.iter().rev()).step_by(3) {
+            assert_eq!(
+                index.locate_near(&text, o, &mut near),
+                index.locate(&text, o),
+                "offset {o}"
+            );
+        }
+    }
+
+    #[test]
     fn duplicates_are_recorded_with_both_places() {
         let s = parse("{\"a\": 1,\n \"a\": 2}");
         let d = &s.duplicates()[0];
         assert_eq!(d.pointer, "/a");
         assert_eq!(s.locate(d.first.start).0, 1);
         assert_eq!(s.locate(d.second.start).0, 2);
+    }
+
+    #[test]
+    fn duplicates_in_large_objects_and_below_arrays() {
+        let mut keys: Vec<String> = (0..40).map(|i| format!("\"k{i}\": {i}")).collect();
+        keys.push("\"k3\": 0".into());
+        keys.push("\"a/b~\": [0, {\"x\": 1, \"x\": 2}]".into());
+        keys.push("\"k39\": 0".into());
+        let s = parse(&format!("{{\"outer\": {{{}}}}}", keys.join(", ")));
+        let found: Vec<(&str, &str)> = s
+            .duplicates()
+            .iter()
+            .map(|d| (d.key.as_str(), d.pointer.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                ("k3", "/outer/k3"),
+                ("x", "/outer/a~1b~0/1/x"),
+                ("k39", "/outer/k39")
+            ]
+        );
+        let first = &s.text()[s.duplicates()[0].first.start..s.duplicates()[0].first.end];
+        assert_eq!(first, "\"k3\"");
+        assert!(s.duplicates()[0].first.start < s.duplicates()[0].second.start);
+        assert_eq!(s.unlisted_duplicates(), Unlisted::default());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! `main` ends the run quietly with success; a closed stderr is ignored.
 
 pub mod diagnostics;
+pub mod migrate;
 pub mod package;
 pub mod progress;
 pub mod sign;

@@ -251,79 +251,6 @@ pub struct TrainingPlan {
     pub warnings: Vec<String>,
 }
 
-/// How the trainer treats each `training.config` key: `None` = used, `Some(reason)` = reported.
-const CONFIG_KEYS: &[(&str, Option<&str>)] = &[
-    ("method", None),
-    ("adapter_type", None),
-    ("rank", None),
-    ("alpha", None),
-    ("dropout", None),
-    ("target_modules", None),
-    ("feedforward_modules", None),
-    ("epochs", None),
-    ("num_epochs", None),
-    ("max_steps", None),
-    ("learning_rate", None),
-    ("batch_size", None),
-    ("gradient_accumulation_steps", None),
-    ("warmup_steps", None),
-    ("warmup_ratio", None),
-    ("lr_scheduler", None),
-    ("lr_scheduler_kwargs", None),
-    ("max_seq_length", None),
-    ("seed", None),
-    ("weight_decay", None),
-    ("max_grad_norm", None),
-    ("dataloader_num_workers", None),
-    ("dataloader_pin_memory", None),
-    ("dataloader_prefetch_factor", None),
-    ("dataloader_persistent_workers", None),
-    ("fp16", None),
-    ("bf16", None),
-    ("use_tf32", None),
-    ("use_sdpa", None),
-    ("flash_attention_2", None),
-    ("gradient_checkpointing", None),
-    ("gradient_checkpointing_kwargs", None),
-    ("torch_compile", None),
-    ("torch_compile_backend", None),
-    ("torch_compile_mode", None),
-    ("optim", None),
-    ("group_by_length", None),
-    ("save_steps", None),
-    ("save_strategy", None),
-    ("save_total_limit", None),
-    ("evaluation_strategy", None),
-    ("eval_steps", None),
-    ("load_best_model_at_end", None),
-    ("metric_for_best_model", None),
-    ("greater_is_better", None),
-    ("logging_steps", None),
-    (
-        "use_unsloth",
-        Some("unsloth is not part of the pinned trainer; peft trains the adapter"),
-    ),
-    (
-        "memory_efficient_attention",
-        Some("attention is chosen by use_sdpa / flash_attention_2"),
-    ),
-    (
-        "activation_checkpointing",
-        Some("use gradient_checkpointing"),
-    ),
-    ("packing", None), // a decision (decide.rs)
-    (
-        "pretokenized_cache",
-        Some("the trainer tokenises the rendered examples at start; no cache"),
-    ),
-    (
-        "memory_clear_every",
-        Some("the trainer does not clear the CUDA cache periodically"),
-    ),
-    ("use_cuda_graphs", Some("CUDA graphs are not used")),
-    ("cuda_graph_warmup_steps", Some("CUDA graphs are not used")),
-];
-
 /// How the trainer treats each `training.dataset` key.
 const DATASET_KEYS: &[(&str, Option<&str>)] = &[
     ("path", None),
@@ -467,9 +394,11 @@ pub fn plan(
     let mut unused = Vec::new();
     let mut warnings = Vec::new();
 
-    // Every key of config and dataset is used or reported.
+    // Every key of config and dataset is used or reported. The config keys are the trainer
+    // column of the manifest's field table.
+    let config_keys = crate::manifest::shape::trainer_config_keys();
     for (section, node, table) in [
-        ("config", config, CONFIG_KEYS),
+        ("config", config, &config_keys[..]),
         ("dataset", data, DATASET_KEYS),
     ] {
         for m in node.and_then(Node::as_object).unwrap_or(&[]) {

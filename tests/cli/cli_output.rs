@@ -82,7 +82,15 @@ fn usage_errors_are_json_on_stdout_with_format_json() {
 
 #[test]
 fn command_errors_are_json_on_stdout_with_format_json() {
-    let (code, stdout, stderr) = run(&["--format", "json", "validate", "/nonexistent/m.json"]);
+    // (`validate` reports a path it cannot read inside its own JSON report, with exit 7:
+    // tests/cli/cli_validate.rs; this is the error of a command that stops.)
+    let (code, stdout, stderr) = run(&[
+        "--format",
+        "json",
+        "migrate",
+        "--manifest",
+        "/nonexistent/m.json",
+    ]);
     assert_eq!(code, 7, "{stderr}");
     let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(json["error"]["exit_code"], 7);

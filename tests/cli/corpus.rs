@@ -1,6 +1,14 @@
 //! The 42 real manifests of `../shared/corpus/manifests/public`: the judgement test.
-//! Real expert manifests (expert-* repositories) must pass with at most warnings; every other
-//! file that gets an error gets it for the reason written here.
+//! Real expert manifests (expert-* repositories) must load in the upstream expert runtime with
+//! no error from us; every file that gets an error gets it for the reason written here.
+//!
+//! This overrides the earlier rule that every real manifest gets warnings at most (SPEC §0,
+//! issue #11): "valid" means "the runtime can load it", and the runtime itself (hivellm/expert
+//! `cli/src/manifest.rs` at 9cd24b1) refuses two real `expert-tools` manifests, 39d3a3f and
+//! 59d52a9: serde stops at "missing field `target_modules`". `validate` reports that error and
+//! everything else the runtime would stumble over next (`num_epochs` where it reads `epochs`,
+//! a missing `warmup_steps` or `lr_scheduler`, an `evaluation` without `test_set_size` and with
+//! a list of metric names where it reads a map of numbers).
 
 use crate::common::*;
 use expert_cli::manifest::{check_bytes, edit, migrate, Role, Severity, Source};
@@ -21,39 +29,106 @@ fn name(p: &std::path::Path) -> String {
     p.file_name().unwrap().to_string_lossy().into_owned()
 }
 
-/// Why each non-expert file fails: placeholders and drafts from docs and fixtures.
+/// The two real manifests the runtime refuses, and what it (and we) find missing.
+const RUNTIME_REFUSES: &[(&str, &[&str])] = &[
+    (
+        "expert-tools__39d3a3f__manifest.json",
+        &[
+            "E0202 /evaluation/metrics",
+            "E0207 /evaluation/test_set_size",
+            "E0207 /training/config/epochs",
+            "E0207 /training/config/target_modules",
+            "E0207 /training/config/warmup_steps",
+        ],
+    ),
+    (
+        "expert-tools__59d52a9__manifest.json",
+        &[
+            "E0202 /evaluation/metrics",
+            "E0207 /evaluation/test_set_size",
+            "E0207 /training/config/epochs",
+            "E0207 /training/config/lr_scheduler",
+            "E0207 /training/config/target_modules",
+        ],
+    ),
+];
+
+/// Why each file fails: the two runtime refusals above, and placeholders and drafts from docs
+/// and fixtures. E0207 is a key the runtime requires (each of these files fails to load there
+/// too, see reference/upstream-manifest.md §6).
 fn expected_errors() -> BTreeMap<&'static str, (&'static [&'static str], &'static str)> {
-    BTreeMap::from([
+    let mut m = BTreeMap::from([
         ("expert__4dbe664__experts-AGENTS.md-L119.json", (&["E0205 /base_models/0/adapters", "E0301 /name"][..], "a template: `expert-<name>` placeholder and `adapters: []`")),
         ("expert__754570e__experts-AGENTS.md-L119.json", (&["E0001 "][..], "not JSON: a `# Note` comment inside the object")),
         ("expert__ec36ebf__cli-tests-fixtures-manifest_v1.json", (&["E0404 /adapters/0/sha256", "E0404 /base_model/sha256"][..], "test fixture with placeholder hashes `test_hash_v1`")),
         ("expert__ec36ebf__cli-tests-fixtures-manifest_v2.json", (&["E0404 /base_models/0/adapters/0/sha256", "E0404 /base_models/0/sha256", "E0404 /base_models/1/adapters/0/sha256", "E0404 /base_models/1/sha256"][..], "test fixture with placeholder hashes")),
-        ("expert__ec36ebf__docs-CLI.md-L189.json", (&["E0201 /capabilities", "E0201 /description", "E0201 /training", "E0404 /base_models/0/sha256", "E0404 /base_models/1/sha256"][..], "doc fragment: no description, capabilities or training; `abc123...` hashes")),
-        ("expert__ec36ebf__docs-EXPERT_FORMAT.md-L55.json", (&["E0201 /soft_prompts/0/tokens", "E0201 /training/config", "E0202 /training/dataset", "E0404 /adapters/0/sha256", "E0404 /base_model/sha256", "E0404 /soft_prompts/0/sha256"][..], "old flat `training` with a string dataset, `length` for `tokens`, elided hashes")),
-        ("expert__ec36ebf__docs-EXPERT_FORMAT.md-L628.json", (&["E0201 /training", "E0404 /adapters/0/sha256", "E0404 /base_model/sha256"][..], "doc fragment: no training, elided hashes")),
-        ("expert__ec36ebf__docs-EXPERT_FORMAT.md-L668.json", (&["E0201 /soft_prompts/0/tokens", "E0201 /training/config", "E0202 /training/dataset", "E0404 /adapters/0/sha256", "E0404 /base_model/sha256", "E0404 /soft_prompts/0/sha256"][..], "old flat training, `length` for `tokens`, elided hashes")),
-        ("expert__ec36ebf__docs-EXPERT_FORMAT.md-L771.json", (&["E0201 /capabilities", "E0201 /description", "E0201 /training", "E0404 /base_models/0/adapters/0/sha256", "E0404 /base_models/0/sha256", "E0404 /base_models/1/adapters/0/sha256", "E0404 /base_models/1/sha256"][..], "doc fragment of the multi-model shape")),
-        ("expert__ec36ebf__docs-GIT_DISTRIBUTION.md-L139.json", (&["E0201 /training/config", "E0202 /training/dataset", "E0404 /base_model/sha256"][..], "old flat training, elided hash")),
-        ("expert__ec36ebf__experts-README.md-L63.json", (&["E0201 /adapters"][..], "a 1.0 manifest with no adapters at all")),
-        ("expert__ec36ebf__openspec-changes-archive-2025-11-03-add-multi-model-support-README.md-L108.json", (&["E0201 /capabilities", "E0201 /training"][..], "design-note fragment: no capabilities, no training")),
-        ("expert__ec36ebf__schemas-example-expert-complete.json", (&["E0404 /base_models/0/adapters/0/sha256", "E0404 /base_models/0/sha256"][..], "schema example with `abc123...` hashes")),
-    ])
+        ("expert__ec36ebf__docs-CLI.md-L189.json", (&["E0207 /base_models/0/adapters/0/target_modules", "E0207 /base_models/1/adapters/0/target_modules", "E0207 /capabilities", "E0207 /constraints", "E0207 /description", "E0207 /training", "E0404 /base_models/0/sha256", "E0404 /base_models/1/sha256"][..], "doc fragment: no description, capabilities, constraints, training or adapter target_modules; `abc123...` hashes")),
+        ("expert__ec36ebf__docs-EXPERT_FORMAT.md-L55.json", (&["E0202 /training/dataset", "E0207 /constraints/load_order", "E0207 /soft_prompts/0/tokens", "E0207 /training/config", "E0404 /adapters/0/sha256", "E0404 /base_model/sha256", "E0404 /soft_prompts/0/sha256"][..], "old flat `training` with a string dataset, `length` for `tokens`, constraints without load_order, elided hashes")),
+        ("expert__ec36ebf__docs-EXPERT_FORMAT.md-L628.json", (&["E0207 /constraints", "E0207 /integrity/signature_algorithm", "E0207 /training", "E0404 /adapters/0/sha256", "E0404 /base_model/sha256"][..], "doc fragment: no constraints or training, integrity without signature_algorithm, elided hashes")),
+        ("expert__ec36ebf__docs-EXPERT_FORMAT.md-L668.json", (&["E0202 /training/dataset", "E0207 /constraints/load_order", "E0207 /soft_prompts/0/tokens", "E0207 /training/config", "E0404 /adapters/0/sha256", "E0404 /base_model/sha256", "E0404 /soft_prompts/0/sha256"][..], "old flat training, `length` for `tokens`, constraints without load_order, elided hashes")),
+        ("expert__ec36ebf__docs-EXPERT_FORMAT.md-L771.json", (&["E0207 /capabilities", "E0207 /constraints", "E0207 /description", "E0207 /training", "E0404 /base_models/0/adapters/0/sha256", "E0404 /base_models/0/sha256", "E0404 /base_models/1/adapters/0/sha256", "E0404 /base_models/1/sha256"][..], "doc fragment of the multi-model shape")),
+        ("expert__ec36ebf__docs-GIT_DISTRIBUTION.md-L139.json", (&["E0202 /training/dataset", "E0207 /constraints/incompatible_with", "E0207 /integrity/files", "E0207 /integrity/signature_algorithm", "E0207 /training/config", "E0404 /base_model/sha256"][..], "old flat training, partial constraints and integrity, elided hash")),
+        ("expert__ec36ebf__experts-README.md-L63.json", (&["E0207 /adapters", "E0207 /constraints", "E0207 /training/config/gradient_accumulation_steps", "E0207 /training/config/lr_scheduler", "E0207 /training/config/target_modules", "E0207 /training/config/warmup_steps"][..], "a 1.0 manifest with no adapters, constraints or full training config")),
+        ("expert__ec36ebf__openspec-changes-archive-2025-11-03-add-multi-model-support-README.md-L108.json", (&["E0207 /capabilities", "E0207 /constraints", "E0207 /training"][..], "design-note fragment: no capabilities, constraints or training")),
+        ("expert__ec36ebf__schemas-example-expert-complete.json", (&["E0207 /evaluation/test_set_size", "E0207 /integrity/files", "E0207 /integrity/publisher", "E0207 /integrity/signature_algorithm", "E0404 /base_models/0/adapters/0/sha256", "E0404 /base_models/0/sha256"][..], "schema example: schema-style evaluation and integrity the runtime cannot read (it fails on `test_set_size`), `abc123...` hashes")),
+    ]);
+    for (file, codes) in RUNTIME_REFUSES {
+        m.insert(
+            file,
+            (
+                codes,
+                "a real manifest the expert runtime refuses (see the module docs)",
+            ),
+        );
+    }
+    m
 }
 
 #[test]
-fn real_expert_manifests_pass_with_at_most_warnings() {
+fn real_expert_manifests_load_in_the_runtime_except_two_expert_tools_ones() {
     let Some(files) = files() else { return };
     let real: Vec<_> = files
         .iter()
         .filter(|p| name(p).starts_with("expert-"))
         .collect();
     assert_eq!(real.len(), 27);
+    let mut clean = 0;
     for p in real {
         let c = check_bytes(&read(p), Role::Authored);
-        let errors: Vec<_> = c.diagnostics.errors().collect();
-        assert!(errors.is_empty(), "{}: {errors:#?}", name(p));
-        assert!(c.manifest.is_some());
+        let errors: Vec<String> = c
+            .diagnostics
+            .errors()
+            .map(|d| format!("{} {}", d.code, d.pointer))
+            .collect();
+        match RUNTIME_REFUSES.iter().find(|(f, _)| *f == name(p)) {
+            Some(_) => {
+                // the error the runtime itself stops at
+                assert!(
+                    errors
+                        .iter()
+                        .any(|e| e == "E0207 /training/config/target_modules"),
+                    "{}: {errors:#?}",
+                    name(p)
+                );
+                let d = c
+                    .diagnostics
+                    .errors()
+                    .find(|d| d.pointer == "/training/config/target_modules")
+                    .unwrap();
+                assert_eq!(
+                    d.hint.as_deref(),
+                    Some("add \"target_modules\": [\"q_proj\", \"v_proj\"] — the expert runtime cannot load a manifest without it")
+                );
+                assert!(c.manifest.is_none());
+            }
+            None => {
+                assert!(errors.is_empty(), "{}: {errors:#?}", name(p));
+                assert!(c.manifest.is_some());
+                clean += 1;
+            }
+        }
     }
+    assert_eq!(clean, 25);
 }
 
 #[test]
@@ -160,4 +235,66 @@ fn collect_keys(n: &expert_cli::manifest::Node, out: &mut Vec<String>) {
             collect_keys(i, out);
         }
     }
+}
+
+#[test]
+fn migrate_writes_every_v1_manifest_that_is_json_whatever_validate_says() {
+    // issue #11.6: the runtime loads the fixture manifest_v1.json with its placeholder adapter
+    // `sha256` values, so `migrate` must not refuse it; diagnostics are reported, not fatal.
+    let Some(files) = files() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let mut migrated = 0;
+    for p in &files {
+        let Ok(source) = Source::parse(&read(p)) else {
+            // not JSON: refused, nothing written
+            let out = dir.path().join("not-json.json");
+            cmd()
+                .args(["migrate", "--manifest"])
+                .arg(p)
+                .arg("--output")
+                .arg(&out)
+                .assert()
+                .code(1);
+            assert!(!out.exists());
+            continue;
+        };
+        if source.root().get("base_model").is_none() {
+            continue;
+        }
+        let out = dir.path().join(format!("{migrated}.json"));
+        let json = cmd()
+            .args(["--format", "json", "migrate", "--manifest"])
+            .arg(p)
+            .arg("--output")
+            .arg(&out)
+            .assert()
+            .code(0)
+            .get_output()
+            .stdout
+            .clone();
+        let report: serde_json::Value = serde_json::from_slice(&json)
+            .unwrap_or_else(|e| panic!("{}: {e}: {}", name(p), String::from_utf8_lossy(&json)));
+        assert_eq!(report["output"], out.display().to_string());
+        assert_eq!(report["written"], true);
+        let written = check_bytes(&read(&out), Role::Authored);
+        assert_eq!(
+            report["errors"],
+            written.diagnostics.count(Severity::Error),
+            "{}",
+            name(p)
+        );
+        let v2 = Source::parse(&read(&out)).unwrap();
+        assert_eq!(
+            v2.root().get("schema_version").and_then(|n| n.as_str()),
+            Some("2.0"),
+            "{}",
+            name(p)
+        );
+        if name(p).ends_with("fixtures-manifest_v1.json") {
+            // placeholder hashes: errors, reported and written all the same
+            assert!(report["errors"].as_u64().unwrap() > 0);
+        }
+        migrated += 1;
+    }
+    assert!(migrated >= 6, "migrated {migrated} v1 manifests");
 }

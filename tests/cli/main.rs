@@ -23,6 +23,7 @@ mod minisign;
 mod package_adapter;
 mod precommit;
 mod regressions;
+mod runtime_load;
 mod signing;
 mod startup;
 mod train;

@@ -68,29 +68,37 @@ fn v1_becomes_a_one_entry_base_models() {
 }
 
 #[test]
-fn v2_without_schema_version_is_inferred_with_a_note() {
-    let text = v2_with("  \"schema_version\": \"2.0\",\n", "");
-    let c = check(&text);
-    assert_eq!(
-        c.manifest.as_ref().map(|m| m.schema),
-        Some(SchemaVersion::V2)
-    );
-    assert!(has(&text, "N0101", "", 1).contains("read as 2.0"));
+fn a_missing_schema_version_is_inferred_but_2_0_must_be_written() {
+    // 1.0 shape: inferred with a note (the runtime's default is 1.0 too)
     let v1 = v1_with("  \"schema_version\": \"1.0\",\n", "");
     assert_eq!(
         check(&v1).manifest.map(|m| m.schema),
         Some(SchemaVersion::V1)
     );
+    assert!(has(&v1, "N0101", "", 1).contains("read as 1.0"));
+    // 2.0 shape: still checked as 2.0, but the runtime reads it as 1.0 and cannot load it
+    let text = v2_with("  \"schema_version\": \"2.0\",\n", "");
+    let c = check(&text);
+    assert!(c.manifest.is_none());
+    let msg = has(&text, "E0207", "/schema_version", 1);
+    assert!(msg.contains("read as 2.0"), "{msg}");
+    assert!(
+        codes(&text, Severity::Error) == vec!["E0207 /schema_version"],
+        "checked as 2.0: {:?}",
+        codes(&text, Severity::Error)
+    );
 }
 
 #[test]
 fn schema_version_aliases_and_unknown_values() {
-    assert!(check(&v2_with(
-        "\"schema_version\": \"2.0\"",
-        "\"schema_version\": \"2\""
-    ))
-    .manifest
-    .is_some());
+    // "2" means 2.0 to us, 1.0 to the runtime (only "2.0" is 2.0 there)
+    let msg = has(
+        &v2_with("\"schema_version\": \"2.0\"", "\"schema_version\": \"2\""),
+        "E0101",
+        "/schema_version",
+        4,
+    );
+    assert!(msg.contains("runtime"), "{msg}");
     assert!(check(&v1_with(
         "\"schema_version\": \"1.0\"",
         "\"schema_version\": \"1\""
@@ -262,7 +270,7 @@ fn name_and_version() {
             "\"description\": \"A small valid expert used by the tests.\",\n",
             "",
         ),
-        "E0201",
+        "E0207",
         "/description",
         1,
     );
@@ -348,7 +356,7 @@ fn base_model_rules() {
             "\"quantization\": \"bf16\"",
             "\"quantization\": \"bf16\", \"rope_scaling\": {\"type\": \"yarn\"}",
         ),
-        "E0201",
+        "E0207",
         "/base_models/0/rope_scaling/factor",
         12,
     );
@@ -371,12 +379,15 @@ fn adapter_rules() {
         "/base_models/1/adapters/0/r",
         33,
     );
-    has(
-        &v2_with("\"r\": 16,", "\"r\": 16.5,"),
-        "E0202",
-        "/base_models/1/adapters/0/r",
-        33,
-    );
+    // the runtime reads r as a u32: a fraction, a float, a negative or an overflow fails there
+    for bad in ["16.5", "16.0", "1e1", "-1", "4294967296"] {
+        has(
+            &v2_with("\"r\": 16,", &format!("\"r\": {bad},")),
+            "E0208",
+            "/base_models/1/adapters/0/r",
+            33,
+        );
+    }
     has(
         &v2_with("\"r\": 16,", "\"r\": 300,"),
         "E0204",
@@ -397,7 +408,23 @@ fn adapter_rules() {
     );
     has(
         &v2_with("\"size_bytes\": 0,", "\"size_bytes\": -1,"),
-        "E0204",
+        "E0208",
+        "/base_models/0/adapters/0/size_bytes",
+        21,
+    );
+    // u64: more than u32 holds is fine, more than u64 holds is not
+    assert!(check(&v2_with(
+        "\"size_bytes\": 0,",
+        "\"size_bytes\": 5000000000,"
+    ))
+    .manifest
+    .is_some());
+    has(
+        &v2_with(
+            "\"size_bytes\": 0,",
+            "\"size_bytes\": 18446744073709551616,",
+        ),
+        "E0208",
         "/base_models/0/adapters/0/size_bytes",
         21,
     );
@@ -455,7 +482,7 @@ fn adapter_rules() {
 fn v1_adapter_rules() {
     has(
         &v1_with("\"adapters\": [", "\"adaptersx\": ["),
-        "E0201",
+        "E0207",
         "/adapters",
         1,
     );
@@ -507,13 +534,18 @@ fn training_config_rules() {
         .is_some());
     has(
         &v2_with("\"epochs\": 1.5,", ""),
-        "E0201",
+        "E0207",
         "/training/config/epochs",
         51,
     );
-    assert!(check(&v2_with("\"epochs\": 1.5,", "\"num_epochs\": 2,"))
-        .manifest
-        .is_some());
+    // the trainer reads num_epochs, the runtime only epochs
+    let c = check(&v2_with("\"epochs\": 1.5,", "\"num_epochs\": 2.5,"));
+    let d = c
+        .diagnostics
+        .errors()
+        .find(|d| d.pointer == "/training/config/epochs")
+        .unwrap();
+    assert_eq!(d.hint.as_deref(), Some("add \"epochs\": 2.5 — the expert runtime cannot load a manifest without it (it does not read `num_epochs`)"));
     has(
         &v2_with("\"learning_rate\": 5e-5,", "\"learning_rate\": 0,"),
         "E0204",
@@ -534,9 +566,19 @@ fn training_config_rules() {
     );
     has(
         &v2_with("\"rank\": 8,", "\"rank\": 16.0,"),
-        "E0202",
+        "E0208",
         "/training/config/rank",
         54,
+    );
+    // an integer field the runtime does not read keeps the format's own rule
+    has(
+        &v2_with(
+            "\"lr_scheduler\": \"cosine\"",
+            "\"lr_scheduler\": \"cosine\", \"max_steps\": 10.0",
+        ),
+        "E0202",
+        "/training/config/max_steps",
+        62,
     );
     has(
         &v2_with(
@@ -636,12 +678,16 @@ fn soft_prompts_and_grammar_paths() {
     let sp = v2_with("\"capabilities\"", "\"soft_prompts\": [{\"name\": \"a\", \"path\": \"../../../etc/passwd\", \"tokens\": 0}],\n  \"capabilities\"");
     has(&sp, "E0501", "/soft_prompts/0/path", 39);
     has(&sp, "E0204", "/soft_prompts/0/tokens", 39);
-    assert!(check(&v2_with(
-        "\"capabilities\"",
-        "\"soft_prompts\": null,\n  \"capabilities\""
-    ))
-    .manifest
-    .is_some());
+    // absent is fine; null is not (a serde default covers only absence)
+    has(
+        &v2_with(
+            "\"capabilities\"",
+            "\"soft_prompts\": null,\n  \"capabilities\"",
+        ),
+        "E0207",
+        "/soft_prompts",
+        1,
+    );
     let len = v2_with("\"capabilities\"", "\"soft_prompts\": [{\"name\": \"a\", \"path\": \"a.pt\", \"length\": 20}],\n  \"capabilities\"");
     let c = check(&len);
     let d = c
@@ -658,7 +704,7 @@ fn soft_prompts_and_grammar_paths() {
 fn capabilities_constraints_routing() {
     has(
         &v2_with("\"capabilities\": [\"tech:sample\"],\n", ""),
-        "E0201",
+        "E0207",
         "/capabilities",
         1,
     );
@@ -670,7 +716,7 @@ fn capabilities_constraints_routing() {
     .is_some());
     has(
         &v2_with("\"load_order\": 5,", "\"load_order\": -1,"),
-        "E0204",
+        "E0208",
         "/constraints/load_order",
         41,
     );
@@ -679,7 +725,7 @@ fn capabilities_constraints_routing() {
             "\"capabilities\"",
             "\"routing\": {\"priority\": 7.5},\n  \"capabilities\"",
         ),
-        "E0201",
+        "E0207",
         "/routing/keywords",
         39,
     );
@@ -697,7 +743,7 @@ fn capabilities_constraints_routing() {
             "\"capabilities\"",
             "\"perf\": {\"latency_ms_overhead\": 1},\n  \"capabilities\"",
         ),
-        "W0204",
+        "E0207",
         "/perf/vram_mb_overhead",
         39,
     );

@@ -144,8 +144,8 @@ fn golden_signed_manifest_message_and_signature() {
     assert_eq!(sig, fixture("signature.sig"));
     assert_eq!(
         String::from_utf8(sig.clone()).unwrap(),
-        "b1658489750570aa7281e3520baa86d9aac38e94593f2846a6ed885b6ce77ce0\
-         61e493d7a9de0968bb6892d9f91d32971033af058ce029eabfe723041023d308\n"
+        "460238d88955be4fe90641d4024dc3fa762185ff4a91fb9e1048903a4cae0fb1\
+         951e696a9aa298b286eb08b0adf306e981a933050bd86157dcd883bd5e709d0e\n"
     );
     // Only the value of `integrity` changed.
     let unsigned = String::from_utf8(fixture("unsigned.manifest.json")).unwrap();

@@ -82,8 +82,10 @@ fn expert(
         "description": "Template tests.",
         "base_models": [base],
         "capabilities": ["test"],
+        "constraints": {"load_order": 5, "incompatible_with": [], "requires": []},
         "training": {"dataset": dataset, "config": {"method": "sft", "adapter_type": "lora", "rank": 4, "alpha": 8,
-                     "target_modules": ["q_proj", "v_proj"], "epochs": 1, "learning_rate": 0.001, "batch_size": 1}},
+                     "target_modules": ["q_proj", "v_proj"], "epochs": 1, "learning_rate": 0.001, "batch_size": 1,
+                     "gradient_accumulation_steps": 1, "warmup_steps": 0, "lr_scheduler": "linear"}},
         "license": "MIT",
     });
     std::fs::write(
