@@ -1175,7 +1175,7 @@ mod tests {
         assert_eq!(read.minisign_keynum(), pk.minisign_keynum());
         let random = PublicKey::from_minisign([1, 2, 3, 4, 5, 6, 7, 8], &pk.to_bytes()).unwrap();
         let file = crate::signing::minisign::public_key_file(&random);
-        assert!(file.starts_with("untrusted comment: minisign public key 0807060504030201\n"));
+        assert!(file.starts_with("untrusted comment: minisign public key 807060504030201\n"));
         let read = read_public_key(file.as_bytes()).unwrap();
         assert_eq!(read.minisign_keynum(), [1, 2, 3, 4, 5, 6, 7, 8]);
         let e = read_public_key(b"untrusted comment: x\nRWQ\n").unwrap_err();
