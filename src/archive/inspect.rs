@@ -75,7 +75,11 @@ pub fn inspect_package_in<R: Read>(mode: ReadMode, input: R, limits: &Limits) ->
         Err(e) => {
             let code = match e.kind() {
                 ReadErrorKind::NonCanonical => Code::NonCanonicalPackage,
-                _ => Code::UnreadablePackage,
+                ReadErrorKind::NotAPackage
+                | ReadErrorKind::Unsafe
+                | ReadErrorKind::Corrupt
+                | ReadErrorKind::OverLimits
+                | ReadErrorKind::Io => Code::UnreadablePackage,
             };
             // A difference from the canonical form says itself what it is.
             let message = match &e {
@@ -203,7 +207,13 @@ fn read_hint(e: &ReadError) -> &'static str {
             "pass an .expert package made by `expert-cli package` (a manifest or folder is checked with `expert-cli validate`)"
         }
         (_, ReadErrorKind::NonCanonical) => NON_CANONICAL_HINT,
-        _ => "do not install it; ask its publisher for a package made by `expert-cli package`",
+        (
+            _,
+            ReadErrorKind::Unsafe
+            | ReadErrorKind::Corrupt
+            | ReadErrorKind::OverLimits
+            | ReadErrorKind::Io,
+        ) => "do not install it; ask its publisher for a package made by `expert-cli package`",
     }
 }
 

@@ -19,7 +19,6 @@ pub const MAX_NAME_LEN: usize = 4096;
 
 /// Why a member name is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum NameProblem {
     /// The name is empty.
     Empty,

@@ -94,7 +94,6 @@ pub struct MemberInfo {
 /// Only names and sizes that passed every check reach the callback: the name rule, the entry
 /// type, the duplicate check, the [`Limits`] and, in canonical mode, the header comparison.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct MemberHead {
     /// Name inside the archive.
     pub path: String,
@@ -104,7 +103,6 @@ pub struct MemberHead {
 
 /// Why [`visit`] stopped: the package was refused, or the callback failed.
 #[derive(Debug, Error)]
-#[non_exhaustive]
 pub enum VisitError<E: std::error::Error + 'static> {
     /// The package was refused. Takes precedence over a callback error caused by it (a callback
     /// whose read failed because the stream was truncated gets [`ReadError::Truncated`] here).
@@ -366,7 +364,6 @@ impl fmt::Display for NonCanonical {
 
 /// Why a package was refused.
 #[derive(Debug, Error)]
-#[non_exhaustive]
 pub enum ReadError {
     /// Reading the input failed.
     #[error("reading the package failed: {0}")]
@@ -794,7 +791,12 @@ fn name_error(path: &str, problem: NameProblem) -> ReadError {
         NameProblem::Empty => ReadError::EmptyName,
         NameProblem::Absolute => ReadError::AbsolutePath { path },
         NameProblem::ParentDir => ReadError::ParentDirComponent { path },
-        problem => ReadError::InvalidName { path, problem },
+        problem @ (NameProblem::CurrentDir
+        | NameProblem::EmptyComponent
+        | NameProblem::Backslash
+        | NameProblem::ControlCharacter
+        | NameProblem::BidiControl
+        | NameProblem::TooLong) => ReadError::InvalidName { path, problem },
     }
 }
 

@@ -55,7 +55,6 @@ impl Default for WriteOptions {
 
 /// Why writing an archive failed.
 #[derive(Debug, Error)]
-#[non_exhaustive]
 pub enum WriteError {
     /// The member name breaks the member-name rule.
     #[error("cannot add `{}` to the package: {problem}", display_name(path))]

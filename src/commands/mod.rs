@@ -74,7 +74,7 @@ fn check_format(command: &str, format: Format) -> Result<(), CliError> {
             ),
             format!("use --format {}", list.join(" or ")),
         ),
-        _ => (
+        (Format::Text | Format::Json, _) => (
             format!(
                 "`{command}` prints a script or a page: it takes only --format text, not {given}"
             ),

@@ -296,7 +296,16 @@ pub fn failed(ui: &Ui, e: &TrainError) {
             )
         }
         TrainError::Python { traceback, .. } if ui.verbose => eprintln!("{traceback}"),
-        _ => {}
+        TrainError::Python { .. }
+        | TrainError::Select { .. }
+        | TrainError::NoDataset { .. }
+        | TrainError::Unsupported { .. }
+        | TrainError::Missing { .. }
+        | TrainError::Dataset(_)
+        | TrainError::Empty { .. }
+        | TrainError::Write { .. }
+        | TrainError::PythonEnv { .. }
+        | TrainError::NoPython => {}
     }
 }
 
