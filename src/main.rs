@@ -109,14 +109,12 @@ fn clap_message(text: &str) -> (String, Option<String>) {
     let paragraphs: Vec<&str> = text.split("\n\n").collect();
     let message = paragraphs
         .first()
-        .map(|p| {
-            p.trim_start_matches("error: ")
-                .lines()
-                .map(str::trim)
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .unwrap_or_default();
+        .expect("`split` yields at least one piece")
+        .trim_start_matches("error: ")
+        .lines()
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
     let tips: Vec<&str> = paragraphs
         .iter()
         .flat_map(|p| p.lines())

@@ -516,7 +516,7 @@ pub fn packaged_manifest(
             .rsplit('/')
             .next()
             .and_then(|i| i.parse::<usize>().ok())
-            .unwrap_or(0);
+            .expect("a 2.0 base model's pointer is /base_models/<index>");
         if let Some(e) = root
             .get("base_models")
             .and_then(|arr| edit::keep_one(source, arr, index))

@@ -339,8 +339,9 @@ pub fn sign_package(
     let comment = if opts.minisig {
         let file_name = input
             .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+            .expect("a path opened as a regular file names one")
+            .to_string_lossy()
+            .into_owned();
         Some(detached::trusted_comment(
             opts.created_at,
             &file_name,
