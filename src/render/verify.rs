@@ -99,7 +99,7 @@ pub fn report(ui: &Ui, report: &VerifyReport, trust: &Trust<'_>, status: ExitSta
     }
     if let Some(text) = hint(&report.outcome, trust, &signer) {
         if !ui.quiet {
-            eprintln!("{}: {text}", ui.paint_err(Style::Cyan, "hint"));
+            ui.err(&format!("{}: {text}\n", ui.paint_err(Style::Cyan, "hint")));
         }
     }
 }
