@@ -1,8 +1,15 @@
 //! Every environment variable expert-cli reads, one documented constant each
 //! (`docs/CLI.md` lists them; a test keeps the two in step).
 
-/// Set to anything to turn colour off (<https://no-color.org>).
+/// Set to anything to turn colour off (<https://no-color.org>). Read, like the three below, by
+/// `anstream` when `render::Ui` decides whether a stream gets colour (`--color auto`).
 pub const NO_COLOR: &str = "NO_COLOR";
+/// Set to anything: colour even when not writing to a terminal (unless `NO_COLOR` is set).
+pub const CLICOLOR_FORCE: &str = "CLICOLOR_FORCE";
+/// `0` turns colour off (<https://bixense.com/clicolors/>).
+pub const CLICOLOR: &str = "CLICOLOR";
+/// The terminal type: `dumb` (or, outside Windows, no `TERM` at all) turns colour off.
+pub const TERM: &str = "TERM";
 /// Unix time used as the mtime of every package member, for reproducible builds.
 pub const SOURCE_DATE_EPOCH: &str = "SOURCE_DATE_EPOCH";
 
@@ -32,6 +39,15 @@ pub const ALL: &[(&str, &str)] = &[
     (
         NO_COLOR,
         "turns colour off when set (to anything non-empty)",
+    ),
+    (
+        CLICOLOR_FORCE,
+        "colour even when not writing to a terminal, when set (to anything non-empty) and `NO_COLOR` is not",
+    ),
+    (CLICOLOR, "`0` turns colour off"),
+    (
+        TERM,
+        "`dumb` turns colour off; so does no `TERM` at all outside Windows, unless `CLICOLOR` or `CI` is set",
     ),
     (
         VIRTUAL_ENV,

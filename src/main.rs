@@ -24,8 +24,7 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => return usage_error(&e, wants_json(&args)),
     };
-    let no_color = std::env::var_os(env::NO_COLOR).is_some_and(|v| !v.is_empty());
-    let ui = render::Ui::new(&cli.global, no_color);
+    let ui = render::Ui::new(&cli.global);
     interrupt::install();
     let status = match commands::run(cli, &ui) {
         Ok(status) => status,
