@@ -53,7 +53,7 @@ fn usage_errors_are_json_on_stdout_with_format_json() {
         ),
         (
             &["--format", "json", "sign", "--expert", "p.expert"],
-            "the following required arguments were not provided: --key <KEY>",
+            "the following required arguments were not provided: <--key <KEY>|--key-env <VAR>>",
         ),
         (
             &["--format", "json", "completions", "bash"],
