@@ -13,7 +13,7 @@
 use super::adapter::{self, AdapterError, AdapterLocation, CONFIG_FILE};
 use super::name::display_name;
 use super::read::{scan_in, Limits, MemberInfo, NonCanonical, ReadError, ReadErrorKind, ReadMode};
-use super::MANIFEST_NAME;
+use super::{MANIFEST_NAME, SIGNATURE_MEMBER};
 use crate::manifest::check::Sink;
 use crate::manifest::{
     check_bytes, Checked, Code, Diagnostic, Diagnostics, Manifest, Role, Severity,
@@ -21,9 +21,6 @@ use crate::manifest::{
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
-
-/// The member that holds a package's signature (the `signing` module writes it).
-pub const SIGNATURE_MEMBER: &str = "signature.sig";
 
 /// What validating a package found.
 #[derive(Debug)]

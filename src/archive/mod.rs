@@ -8,7 +8,9 @@
 //! - [`package()`](package::package): the operation behind `expert-cli package`; [`adapter`]:
 //!   where a base model's adapter is and whether it matches the manifest.
 //! - [`Member`], [`sort_members`]: the planned member list; [`write_members`]: writing it.
-//!   Dependencies go one way: `pack` → `write` → `member`.
+//!   Dependencies go one way: `pack` → `write` → `member` → `header`.
+//! - [`MANIFEST_NAME`], [`SIGNATURE_MEMBER`], [`member_order`]: the reserved members and the one
+//!   order, shared by the writer, the canonical reader and `sign`.
 //! - [`ArchiveWriter`]: the low-level incremental writer.
 //! - [`visit`]: the reader, streaming each member to a callback; [`scan`] on top of it, keeping
 //!   chosen members in memory. Both bounded by [`Limits`] and canonical: they accept only what
@@ -37,9 +39,8 @@ mod sidecar;
 mod write;
 
 pub use atomic::{check_output_free, remove_temp_files, write_atomically, AtomicError, AtomicFile};
-pub use member::{
-    hash_file, sort_members, ContentKind, Member, MemberError, Source, MANIFEST_NAME,
-};
+pub use header::{member_order, MANIFEST_NAME, SIGNATURE_MEMBER};
+pub use member::{hash_file, sort_members, ContentKind, Member, MemberError, Source};
 pub use name::{check_member_name, display_name, DisplayName, NameProblem, MAX_NAME_LEN};
 pub use pack::{write_members, WriteMembersError, WriteSummary, WrittenMember};
 pub use package::{package, PackageError, PackageEvents, PackageOptions, PackageReport};

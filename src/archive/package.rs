@@ -21,9 +21,8 @@
 use super::adapter::{self, AdapterError, AdapterLocation, Lookup, CONFIG_FILE, WEIGHTS_FILE};
 use super::atomic::{check_output_free, write_atomically, AtomicError};
 use super::inspect;
-use super::member::{
-    optional_file, regular_file, safe_join, sort_members, Member, MemberError, MANIFEST_NAME,
-};
+use super::header::MANIFEST_NAME;
+use super::member::{optional_file, regular_file, safe_join, sort_members, Member, MemberError};
 use super::pack::{write_members, WriteMembersError, WrittenMember};
 use super::sidecar::{check_sidecar_name, sidecar_path, write_sidecar, SidecarError};
 use super::write::{WriteOptions, DEFAULT_LEVEL, DEFAULT_MTIME};

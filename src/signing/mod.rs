@@ -39,7 +39,7 @@ pub use keys::{
     KeyFileOptions, KeyPairInfo, PublicKey, SecretKey,
 };
 pub use minisign::MinisignError;
-pub use sigfile::{SigFileError, SignatureFile, MAX_SIGNATURE_FILE_LEN, SIGNATURE_MEMBER};
+pub use sigfile::{SigFileError, SignatureFile, MAX_SIGNATURE_FILE_LEN};
 pub use sign::{sign_manifest, sign_package, SignError, SignOptions, SignReport, SignedManifest};
 pub use statement::{message, ExpertFacts, IntegrityProblem, SignedIntegrity};
 pub use trust::{

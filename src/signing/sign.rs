@@ -21,12 +21,12 @@
 use super::detached::{self, CommentTooLong, DetachedSignature};
 use super::keys::SecretKey;
 use super::minisign::{self, MinisignError, Prehasher};
-use super::sigfile::{SignatureFile, SIGNATURE_MEMBER};
+use super::sigfile::SignatureFile;
 use super::statement::{check_text_value, message, ExpertFacts, SignedIntegrity, ValueProblem};
 use super::verify::{probe_not_package, NotPackage};
 use crate::archive::{
     self, inspect, ArchiveWriter, ContentKind, Limits, MemberInfo, VisitError, WriteError,
-    WriteOptions, MANIFEST_NAME,
+    WriteOptions, MANIFEST_NAME, SIGNATURE_MEMBER,
 };
 use crate::digest::HashingWriter;
 use crate::manifest::source::Source;
@@ -426,7 +426,7 @@ enum RewriteError {
 
 /// Copies the package read from `input` into `out` with `manifest` in place of its
 /// `manifest.json`, without any old `signature.sig`, and with `sig` as `signature.sig` before
-/// the first member that sorts after it (members after `manifest.json` are in byte order).
+/// the first member that sorts after it ([`archive::member_order`]).
 /// Returns the members as read (with their digests), and the SHA-256 and size of the output.
 fn rewrite(
     input: impl Read,
@@ -461,7 +461,7 @@ fn rewrite(
                 )
                 .map(|_| ());
         }
-        if !inserted && head.path.as_bytes() > SIGNATURE_MEMBER.as_bytes() {
+        if !inserted && archive::member_order(SIGNATURE_MEMBER, &head.path).is_lt() {
             append_sig(&mut writer)?;
             inserted = true;
         }

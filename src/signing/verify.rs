@@ -25,12 +25,12 @@
 
 use super::detached::{self, DetachedCheck, DetachedProblem, DetachedStatus, Prehashing};
 use super::keys::PublicKey;
-use super::sigfile::{SigFileError, SignatureFile, SIGNATURE_MEMBER};
+use super::sigfile::{SigFileError, SignatureFile};
 use super::statement::{
     self, is_lower_hex, message, ExpertFacts, IntegrityProblem, SignedIntegrity,
 };
 use super::trust::TrustedKeys;
-use crate::archive::{self, Limits, MemberInfo, ReadError, MANIFEST_NAME};
+use crate::archive::{self, Limits, MemberInfo, ReadError, MANIFEST_NAME, SIGNATURE_MEMBER};
 use crate::manifest::source::{Node, Source};
 use crate::signing::display_name as shown;
 use ed25519_dalek::Signature;
