@@ -42,6 +42,7 @@ pub use atomic::{check_output_free, remove_temp_files, write_atomically, AtomicE
 pub use header::{member_order, MANIFEST_NAME, SIGNATURE_MEMBER};
 pub use member::{hash_file, sort_members, ContentKind, Member, MemberError, Source};
 pub use name::{check_member_name, display_name, DisplayName, NameProblem, MAX_NAME_LEN};
+pub(crate) use name::{is_forbidden_in_name, is_zero_width};
 pub use pack::{write_members, WriteMembersError, WriteSummary, WrittenMember};
 pub use package::{package, PackageError, PackageEvents, PackageOptions, PackageReport};
 pub use read::{
