@@ -146,9 +146,9 @@ impl From<expert_cli::signing::KeyError> for CliError {
 
 // ---- archive: package, output files (the `package` area) ----
 
-impl From<expert_cli::archive::AtomicError> for CliError {
-    fn from(e: expert_cli::archive::AtomicError) -> Self {
-        use expert_cli::archive::AtomicError;
+impl From<expert_cli::fs::AtomicError> for CliError {
+    fn from(e: expert_cli::fs::AtomicError) -> Self {
+        use expert_cli::fs::AtomicError;
         match e {
             AtomicError::OutputExists { path } => CliError::new(
                 ExitStatus::Exists,

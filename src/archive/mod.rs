@@ -16,8 +16,6 @@
 //!   chosen members in memory. Both bounded by [`Limits`] and canonical: they accept only what
 //!   the writer produces ([`ReadMode`]; [`visit_in`] and [`scan_in`] take the mode).
 //! - [`display_name`]: how a member name is shown to people (invisible characters escaped).
-//! - [`AtomicFile`], [`write_atomically`], [`check_output_free`]: temp file, interrupt guard,
-//!   fsync, rename; no clobbering without force.
 //! - [`sidecar_path`], [`write_sidecar`]: the `sha256sum`-format sidecar.
 //!
 //! This module owns the `tar`, `flate2` and `zlib-rs` dependencies: no other module uses them.
@@ -26,7 +24,6 @@
 //! [`PackageOptions::created_at`].
 
 pub mod adapter;
-mod atomic;
 mod gzip;
 mod header;
 pub mod inspect;
@@ -38,7 +35,6 @@ mod read;
 mod sidecar;
 mod write;
 
-pub use atomic::{check_output_free, remove_temp_files, write_atomically, AtomicError, AtomicFile};
 pub use header::{member_order, MANIFEST_NAME, SIGNATURE_MEMBER};
 pub use member::{hash_file, sort_members, ContentKind, Member, MemberError, Source};
 pub use name::{check_member_name, display_name, DisplayName, NameProblem, MAX_NAME_LEN};

@@ -19,7 +19,7 @@
 //! `validate DIR` makes ([`inspect::check_adapter`]): `package` refuses what `validate` refuses.
 
 use super::adapter::{self, AdapterError, AdapterLocation, Lookup, CONFIG_FILE, WEIGHTS_FILE};
-use super::atomic::{check_output_free, write_atomically, AtomicError};
+use crate::fs::{check_output_free, write_atomically, AtomicError};
 use super::inspect;
 use super::header::MANIFEST_NAME;
 use super::member::{optional_file, regular_file, safe_join, sort_members, Member, MemberError};

@@ -887,7 +887,7 @@ pub fn visit<R: Read, E: std::error::Error + 'static>(
 /// passed; its padding and the end of the stream (end marker, gzip trailer, nothing after it)
 /// are checked afterwards. A callback that has already acted on earlier members must therefore
 /// treat its work as provisional until `visit_in` returns `Ok` (write to an
-/// [`AtomicFile`](super::AtomicFile) and commit afterwards).
+/// [`AtomicFile`](crate::fs::AtomicFile) and commit afterwards).
 ///
 /// Memory is bounded by fixed buffers and the member list, whatever the input.
 ///

@@ -27,7 +27,7 @@ pub fn run(args: ManArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
     if !args.force {
         for (name, _) in &pages {
             let path = dir.join(name);
-            expert_cli::archive::check_output_free(&path, false)?;
+            expert_cli::fs::check_output_free(&path, false)?;
         }
     }
     for (name, bytes) in &pages {

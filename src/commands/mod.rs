@@ -113,11 +113,11 @@ fn signing_time() -> Result<u64, CliError> {
 }
 
 /// Writes a small file (a migrated manifest, a man page, a training plan) through the one
-/// guarded-commit helper, [`expert_cli::archive::write_atomically`]: nothing half-written, not
+/// guarded-commit helper, [`expert_cli::fs::write_atomically`]: nothing half-written, not
 /// even on Ctrl-C, and an existing file is kept unless `force`.
 fn write_atomically(path: &std::path::Path, bytes: &[u8], force: bool) -> Result<(), CliError> {
     use std::io::Write;
-    expert_cli::archive::write_atomically(path, force, 0o644, |file| {
+    expert_cli::fs::write_atomically(path, force, 0o644, |file| {
         file.write_all(bytes)
             .map_err(|e| CliError::io("write", path, &e))
     })

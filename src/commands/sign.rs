@@ -35,7 +35,7 @@ pub fn run(args: SignArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
     let minisig_path = signing::minisig_path(path);
     let mut bar = Bar::new(ui.stderr_is_terminal() && size > 8 << 20);
     let (report, removed_minisig) =
-        expert_cli::archive::write_atomically(path, true, 0o644, |file| {
+        expert_cli::fs::write_atomically(path, true, 0o644, |file| {
             let report = signing::sign_package(path, file, &key, &opts, &mut bar)?;
             // The old sidecar and detached signature describe the old bytes: gone before the new
             // file appears. A `.minisig` that cannot be removed stops the signing (it would stay
@@ -59,7 +59,7 @@ pub fn run(args: SignArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
     })?;
     // The package and its sidecar are final: now the detached signature of those bytes.
     if let Some(minisig) = &report.minisig {
-        expert_cli::archive::write_atomically(&minisig_path, true, 0o644, |file| {
+        expert_cli::fs::write_atomically(&minisig_path, true, 0o644, |file| {
             file.write_all(minisig.text.as_bytes())
                 .map_err(|e| CliError::io("write", &minisig_path, &e))
         })
