@@ -34,23 +34,22 @@ pub fn run(args: SignArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
     };
     let minisig_path = signing::minisig_path(path);
     let mut bar = Bar::new(ui.stderr_is_terminal() && size > 8 << 20);
-    let (report, removed_minisig) =
-        expert_cli::fs::write_atomically(path, true, 0o644, |file| {
-            let report = signing::sign_package(path, file, &key, &opts, &mut bar)?;
-            // The old sidecar and detached signature describe the old bytes: gone before the new
-            // file appears. A `.minisig` that cannot be removed stops the signing (it would stay
-            // beside bytes it does not match); the sidecar is rewritten just after anyway.
-            let _ = std::fs::remove_file(archive::sidecar_path(path));
-            let removed = match std::fs::remove_file(&minisig_path) {
-                Ok(()) => true,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
-                Err(e) => {
-                    return Err(CliError::io("remove the earlier", &minisig_path, &e)
-                        .hint("remove it yourself, or sign a copy of the package elsewhere"))
-                }
-            };
-            Ok::<_, CliError>((report, removed))
-        })?;
+    let (report, removed_minisig) = expert_cli::fs::write_atomically(path, true, 0o644, |file| {
+        let report = signing::sign_package(path, file, &key, &opts, &mut bar)?;
+        // The old sidecar and detached signature describe the old bytes: gone before the new
+        // file appears. A `.minisig` that cannot be removed stops the signing (it would stay
+        // beside bytes it does not match); the sidecar is rewritten just after anyway.
+        let _ = std::fs::remove_file(archive::sidecar_path(path));
+        let removed = match std::fs::remove_file(&minisig_path) {
+            Ok(()) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            Err(e) => {
+                return Err(CliError::io("remove the earlier", &minisig_path, &e)
+                    .hint("remove it yourself, or sign a copy of the package elsewhere"))
+            }
+        };
+        Ok::<_, CliError>((report, removed))
+    })?;
     archive::write_sidecar(path, &report.sha256).map_err(|e| {
         CliError::new(
             ExitStatus::Io,

@@ -431,7 +431,15 @@ mod tests {
     fn values() {
         assert_eq!(check_text_value("ACME CI"), Ok(()));
         // U+061C, the Arabic letter mark, is a bidirectional control like U+202E.
-        for bad in ["", " x", "x ", "a\nb", "a\u{202e}b", "a\u{200b}b", "a\u{61c}b"] {
+        for bad in [
+            "",
+            " x",
+            "x ",
+            "a\nb",
+            "a\u{202e}b",
+            "a\u{200b}b",
+            "a\u{61c}b",
+        ] {
             assert!(check_text_value(bad).is_err(), "{bad:?}");
         }
         assert!(is_key_id("0123456789abcdef"));

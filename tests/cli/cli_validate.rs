@@ -335,7 +335,9 @@ fn no_color_and_broken_pipe() {
         .stdout
         .clone();
     // anstyle's bold red: bold, then the colour.
-    assert!(String::from_utf8(out).unwrap().contains("\x1b[1m\x1b[31merror["));
+    assert!(String::from_utf8(out)
+        .unwrap()
+        .contains("\x1b[1m\x1b[31merror["));
     let out = cmd()
         .args(["validate"])
         .arg(&p)
