@@ -12,9 +12,14 @@
 //! - [`MANIFEST_NAME`], [`SIGNATURE_MEMBER`], [`member_order`]: the reserved members and the one
 //!   order, shared by the writer, the canonical reader and `sign`.
 //! - [`ArchiveWriter`]: the low-level incremental writer.
-//! - [`visit`]: the reader, streaming each member to a callback; [`scan`] on top of it, keeping
-//!   chosen members in memory. Both bounded by [`Limits`] and canonical: they accept only what
-//!   the writer produces ([`ReadMode`]; [`visit_in`] and [`scan_in`] take the mode).
+//! - [`read_members`]: the reader, streaming each member to a callback;
+//!   [`read_members_keeping`] on top of it, keeping chosen members in memory. Both return a
+//!   [`Listing`], are bounded by [`Limits`] and canonical: they accept only what the writer
+//!   produces ([`ReadMode`]; [`read_members_in`] and [`read_members_keeping_in`] take the mode).
+//! - [`open_package`], [`open_gzip`], [`why_not_a_package`]: the package file before reading,
+//!   and whether a refused file is a package at all.
+//! - [`validate`]: what `expert-cli validate` checks in a package or an expert folder, and what
+//!   `sign` checks before signing.
 //! - [`display_name`]: how a member name is shown to people (invisible characters escaped).
 //! - [`sidecar_path`], [`write_sidecar`]: the `sha256sum`-format sidecar.
 //!
@@ -26,24 +31,36 @@
 pub mod adapter;
 mod gzip;
 mod header;
-pub mod inspect;
 mod member;
 mod name;
+mod open;
 mod pack;
 pub mod package;
 mod read;
 mod sidecar;
+pub mod validate;
 mod write;
+
+/// The names `archive::validate` had before #14 (`inspect`), for callers not yet renamed.
+#[doc(hidden)]
+pub mod inspect {
+    pub use super::validate::{
+        validate_folder as inspect_folder, validate_package as inspect_package,
+        validate_package_in as inspect_package_in, PackageValidation as PackageReport,
+    };
+}
 
 pub use header::{member_order, MANIFEST_NAME, SIGNATURE_MEMBER};
 pub use member::{hash_file, sort_members, ContentKind, Member, MemberError, Source};
 pub use name::{check_member_name, display_name, DisplayName, NameProblem, MAX_NAME_LEN};
 pub(crate) use name::{is_forbidden_in_name, is_zero_width};
+pub use open::{open_gzip, open_package, why_not_a_package, NotPackage, OpenError};
 pub use pack::{write_members, WriteMembersError, WriteSummary, WrittenMember};
 pub use package::{package, PackageError, PackageEvents, PackageOptions, PackageReport};
 pub use read::{
-    open_package, scan, scan_in, visit, visit_in, Difference, HeaderBlock, Limits, MemberHead,
-    MemberInfo, NonCanonical, ReadError, ReadErrorKind, ReadMode, Scanned, VisitError, Visited,
+    read_members, read_members_in, read_members_keeping, read_members_keeping_in, Difference,
+    HeaderBlock, Limits, Listing, MemberHead, MemberInfo, NonCanonical, ReadError, ReadErrorKind,
+    ReadMembersError, ReadMode,
 };
 pub use sidecar::{check_sidecar_name, sidecar_path, write_sidecar, SidecarError};
 pub use write::{ArchiveWriter, WriteError, WriteOptions, DEFAULT_LEVEL, DEFAULT_MTIME};

@@ -1,18 +1,20 @@
-//! `validate` of what a manifest describes: a `.expert` package (read once, hardened) or an
-//! expert folder. Findings are [`Diagnostic`]s like the manifest's own, placed on the manifest
+//! Validation of what a manifest describes: a `.expert` package (read once, hardened) or an
+//! expert folder; `expert-cli validate`, and the check `sign` makes before signing. Findings are [`Diagnostic`]s like the manifest's own, placed on the manifest
 //! line they concern where there is one.
 //!
 //! Checked: the adapter files every adapter type needs (`adapter_model.safetensors`,
 //! `adapter_config.json`), the sizes and digests the manifest gives for the adapter, the files
 //! the manifest names (grammar, soft prompts), and for packages the `integrity` section against
-//! the members actually present, and the archive's form: [`inspect_package`] reads in canonical
-//! mode (for `verify` and `sign`, which refuse anything our writer did not produce);
-//! [`inspect_package_in`] with [`ReadMode::Lenient`] (for `validate`) reads well-formed tar from
+//! the members actually present, and the archive's form: [`validate_package`] reads in
+//! canonical mode (for `sign`, which refuses anything our writer did not produce);
+//! [`validate_package_in`] with [`ReadMode::Lenient`] (for `validate`) reads well-formed tar from
 //! other tools and reports a package that is not canonical as an `E0705` error.
 
 use super::adapter::{self, AdapterError, AdapterLocation, CONFIG_FILE};
 use super::name::display_name;
-use super::read::{scan_in, Limits, MemberInfo, NonCanonical, ReadError, ReadErrorKind, ReadMode};
+use super::read::{
+    read_members_keeping_in, Limits, MemberInfo, NonCanonical, ReadError, ReadErrorKind, ReadMode,
+};
 use super::{MANIFEST_NAME, SIGNATURE_MEMBER};
 use crate::manifest::check::Sink;
 use crate::manifest::{
@@ -24,7 +26,7 @@ use std::path::Path;
 
 /// What validating a package found.
 #[derive(Debug)]
-pub struct PackageReport {
+pub struct PackageValidation {
     /// Findings about the packaged manifest and the members.
     pub diagnostics: Diagnostics,
     /// The packaged manifest, when it is valid.
@@ -55,19 +57,23 @@ fn top(code: Code, message: String, hint: Option<&str>) -> Diagnostic {
 }
 
 /// Reads a package once in canonical mode (keeping `manifest.json` and `signature.sig`) and
-/// checks it: what `verify` and `sign` use. A package our writer did not produce is refused
+/// checks it: what `sign` uses. A package our writer did not produce is refused
 /// (`readable: false`, an `E0705` diagnostic naming the member and the field).
-pub fn inspect_package<R: Read>(input: R, limits: &Limits) -> PackageReport {
-    inspect_package_in(ReadMode::Canonical, input, limits)
+pub fn validate_package<R: Read>(input: R, limits: &Limits) -> PackageValidation {
+    validate_package_in(ReadMode::Canonical, input, limits)
 }
 
 /// Reads a package once in `mode` (keeping `manifest.json` and `signature.sig`) and checks it.
 /// In [`ReadMode::Lenient`] (what `validate` uses), a well-formed package that differs from
 /// what our writer produces is read and checked like any other, and the first difference is
 /// reported as an `E0705` error.
-pub fn inspect_package_in<R: Read>(mode: ReadMode, input: R, limits: &Limits) -> PackageReport {
+pub fn validate_package_in<R: Read>(
+    mode: ReadMode,
+    input: R,
+    limits: &Limits,
+) -> PackageValidation {
     let keep = |p: &str| p == MANIFEST_NAME || p == SIGNATURE_MEMBER;
-    let mut scanned = match scan_in(mode, input, limits, &keep) {
+    let mut listing = match read_members_keeping_in(mode, input, limits, &keep) {
         Ok(s) => s,
         Err(e) => {
             let code = match e.kind() {
@@ -84,7 +90,7 @@ pub fn inspect_package_in<R: Read>(mode: ReadMode, input: R, limits: &Limits) ->
                 _ => format!("the package is refused: {e}"),
             };
             let d = top(code, message, Some(read_hint(&e)));
-            return PackageReport {
+            return PackageValidation {
                 diagnostics: Diagnostics(vec![d]),
                 manifest: None,
                 members: Vec::new(),
@@ -94,18 +100,18 @@ pub fn inspect_package_in<R: Read>(mode: ReadMode, input: R, limits: &Limits) ->
             };
         }
     };
-    let form = scanned.non_canonical.take().map(|nc| non_canonical(&nc));
-    let signature = scanned.kept.remove(SIGNATURE_MEMBER);
-    let Some(bytes) = scanned.kept.get(MANIFEST_NAME) else {
+    let form = listing.non_canonical.take().map(|nc| non_canonical(&nc));
+    let signature = listing.kept.remove(SIGNATURE_MEMBER);
+    let Some(bytes) = listing.kept.get(MANIFEST_NAME) else {
         let d = top(
             Code::PackageMember,
             "the package has no manifest.json, so it is not an .expert package".to_owned(),
             Some("package it with `expert-cli package`"),
         );
-        return PackageReport {
+        return PackageValidation {
             diagnostics: Diagnostics(form.into_iter().chain([d]).collect()),
             manifest: None,
-            members: scanned.members,
+            members: listing.members,
             signature,
             readable: true,
             refused: Some(ReadErrorKind::NotAPackage),
@@ -117,7 +123,7 @@ pub fn inspect_package_in<R: Read>(mode: ReadMode, input: R, limits: &Limits) ->
     } = check_bytes(bytes, Role::Packaged);
     if let Some(m) = &manifest {
         let mut sink = Sink::new(&m.source);
-        let actual: BTreeMap<&str, &MemberInfo> = scanned
+        let actual: BTreeMap<&str, &MemberInfo> = listing
             .members
             .iter()
             .map(|mi| (mi.path.as_str(), mi))
@@ -170,16 +176,16 @@ pub fn inspect_package_in<R: Read>(mode: ReadMode, input: R, limits: &Limits) ->
                 );
             }
         }
-        check_integrity(&mut sink, m, &scanned.members);
+        check_integrity(&mut sink, m, &listing.members);
         diagnostics.0.extend(sink.found);
     }
     diagnostics.0.extend(form);
     diagnostics.sort();
     let manifest = manifest.filter(|_| !diagnostics.fails(false));
-    PackageReport {
+    PackageValidation {
         diagnostics,
         manifest,
-        members: scanned.members,
+        members: listing.members,
         signature,
         readable: true,
         refused: None,
@@ -340,7 +346,7 @@ fn check_integrity(sink: &mut Sink<'_>, m: &Manifest, members: &[MemberInfo]) {
 /// Checks an expert folder: its manifest, and for each base model the adapter found by
 /// [`adapter::locate`] (the lookup `package` uses without `--weights`), with
 /// [`check_adapter`]; a model without an adapter gets a warning; files the manifest names.
-pub fn inspect_folder(manifest_path: &Path) -> (Checked, Option<&'static str>) {
+pub fn validate_folder(manifest_path: &Path) -> (Checked, Option<&'static str>) {
     let bytes = match crate::manifest::read(manifest_path) {
         Ok(b) => b,
         Err(e) => {

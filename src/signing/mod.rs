@@ -47,8 +47,7 @@ pub use trust::{
 };
 pub use verify::{
     check_members, file_name_warning, verify_contents, verify_package, Check, MemberDigest,
-    NotPackage, Outcome, Reason, Signer, Verdict, VerifyError, VerifyOptions, VerifyReport,
-    Warning,
+    Outcome, Reason, Signer, Verdict, VerifyError, VerifyOptions, VerifyReport, Warning,
 };
 
 /// How a member name, or any other text taken from a package, is shown in a message:

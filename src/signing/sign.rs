@@ -23,10 +23,9 @@ use super::keys::SecretKey;
 use super::minisign::{self, MinisignError, Prehasher};
 use super::sigfile::SignatureFile;
 use super::statement::{check_text_value, message, ExpertFacts, SignedIntegrity, ValueProblem};
-use super::verify::{probe_not_package, NotPackage};
 use crate::archive::{
-    self, inspect, ArchiveWriter, ContentKind, Limits, MemberInfo, VisitError, WriteError,
-    WriteOptions, MANIFEST_NAME, SIGNATURE_MEMBER,
+    self, validate, ArchiveWriter, ContentKind, Limits, MemberInfo, NotPackage, OpenError,
+    ReadMembersError, WriteError, WriteOptions, MANIFEST_NAME, SIGNATURE_MEMBER,
 };
 use crate::digest::HashingWriter;
 use crate::manifest::source::Source;
@@ -221,34 +220,6 @@ impl<R: Read> Read for Counted<'_, R> {
     }
 }
 
-/// Opens `path` as a package: a regular file (see [`archive::open_package`]) that starts with
-/// the gzip magic bytes; also returns its length.
-pub(crate) fn open_gzip(path: &Path) -> Result<(std::fs::File, u64), OpenError> {
-    let mut file = archive::open_package(path).map_err(OpenError::Io)?;
-    let len = file.metadata().map_err(OpenError::Io)?.len();
-    let mut magic = [0u8; 2];
-    let mut got = 0;
-    while got < 2 {
-        match file.read(&mut magic[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(OpenError::Io(e)),
-        }
-    }
-    if magic[..got] != [0x1f, 0x8b] {
-        return Err(OpenError::NotGzip);
-    }
-    std::io::Seek::rewind(&mut file).map_err(OpenError::Io)?;
-    Ok((file, len))
-}
-
-/// Why [`open_gzip`] failed.
-pub(crate) enum OpenError {
-    Io(std::io::Error),
-    NotGzip,
-}
-
 /// Signs the package at `input` with `key`, writing the signed package to `output` (the
 /// caller commits it over `input`, or elsewhere). Progress is reported in package bytes read,
 /// under `checking` and then `signing`.
@@ -277,7 +248,7 @@ pub fn sign_package(
         path: input.to_owned(),
         problem,
     };
-    let (file, len) = open_gzip(input).map_err(|e| match e {
+    let (file, len) = archive::open_gzip(input).map_err(|e| match e {
         OpenError::Io(e) => io(e),
         OpenError::NotGzip => not_package(NotPackage::NotGzip),
     })?;
@@ -288,10 +259,10 @@ pub fn sign_package(
         inner: file,
         progress: &mut *progress,
     };
-    let checked = inspect::inspect_package(std::io::BufReader::new(counted), &opts.limits);
+    let checked = validate::validate_package(std::io::BufReader::new(counted), &opts.limits);
     progress.finish();
     if !checked.readable {
-        if let Some(why) = probe_not_package(input, &opts.limits) {
+        if let Some(why) = archive::why_not_a_package(input, &opts.limits) {
             return Err(not_package(why));
         }
     }
@@ -354,7 +325,7 @@ pub fn sign_package(
     };
 
     // 3. The rewrite.
-    let (file, len) = open_gzip(input).map_err(|e| match e {
+    let (file, len) = archive::open_gzip(input).map_err(|e| match e {
         OpenError::Io(e) => io(e),
         OpenError::NotGzip => SignError::Changed {
             path: input.to_owned(),
@@ -447,7 +418,7 @@ fn rewrite(
         .map(|_| ())
     };
     let mut inserted = false;
-    let copied = archive::visit(input, &opts.limits, &mut |head, data| {
+    let copied = archive::read_members(input, &opts.limits, &mut |head, data| {
         if head.path == SIGNATURE_MEMBER {
             return Ok(());
         }
@@ -475,12 +446,12 @@ fn rewrite(
             .map(|_| ())
     })
     .map_err(|e| match e {
-        VisitError::Read(r) => RewriteError::Read(r),
-        VisitError::Member { source, .. } => RewriteError::Write(source),
+        ReadMembersError::Read(r) => RewriteError::Read(r),
+        ReadMembersError::Member { source, .. } => RewriteError::Write(source),
     })?;
     if !inserted {
         append_sig(&mut writer).map_err(RewriteError::Write)?;
     }
     let (_, sha256, size) = writer.finish().map_err(RewriteError::Write)?.finish();
-    Ok((copied, sha256, size))
+    Ok((copied.members, sha256, size))
 }
