@@ -795,7 +795,7 @@ pub fn verify_package(
         // An untrusted outcome already says that the key is not trusted.
         let says_it = |p: &DetachedProblem| match (p, &report.outcome) {
             (DetachedProblem::UntrustedKey { key_id }, Outcome::Untrusted { key_id: ours }) => {
-                key_id.eq_ignore_ascii_case(ours)
+                super::minisign::same_key_id(key_id, ours)
             }
             _ => false,
         };
