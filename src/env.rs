@@ -10,7 +10,8 @@ pub const CLICOLOR_FORCE: &str = "CLICOLOR_FORCE";
 pub const CLICOLOR: &str = "CLICOLOR";
 /// The terminal type: `dumb` (or, outside Windows, no `TERM` at all) turns colour off.
 pub const TERM: &str = "TERM";
-/// Unix time used as the mtime of every package member, for reproducible builds.
+/// Unix time used as the mtime of every package member, for reproducible builds, and as
+/// `sign`'s `integrity.created_at` (re-signing keeps the package's member mtime).
 pub const SOURCE_DATE_EPOCH: &str = "SOURCE_DATE_EPOCH";
 
 /// The active Python virtual environment; `train` takes the trainer's packages from it when no
@@ -59,7 +60,7 @@ pub const ALL: &[(&str, &str)] = &[
     ),
     (
         SOURCE_DATE_EPOCH,
-        "mtime of package members (default 315532800, 1980-01-01); `integrity.created_at` of `sign` (default: now)",
+        "mtime of package members (default 315532800, 1980-01-01); `integrity.created_at` of `sign` (default: now; `sign` keeps the members' mtime)",
     ),
     (
         EXPERT_CLI_KEY_PASSPHRASE,

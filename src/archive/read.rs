@@ -135,6 +135,10 @@ pub struct Listing {
     /// [`ReadMode::Lenient`]: the first way in which the package differs from what our writer
     /// produces, if it does. Always `None` in canonical mode, which refuses instead.
     pub non_canonical: Option<NonCanonical>,
+    /// The mtime of the first member's header: in canonical mode the one mtime of every header
+    /// (what the writer was given), so a rewrite with it leaves every header as it was. `None`
+    /// for an archive without members.
+    pub mtime: Option<u64>,
 }
 
 /// The broad reason a package was refused, for callers that map refusals to outcomes (the
@@ -938,6 +942,7 @@ pub fn read_members_in<R: Read, E: std::error::Error + 'static>(
                 members,
                 kept: BTreeMap::new(),
                 non_canonical: form.first,
+                mtime: form.mtime,
             });
         }
         let header = tar::Header::from_byte_slice(&block);

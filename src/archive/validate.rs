@@ -42,6 +42,8 @@ pub struct PackageValidation {
     /// or [`ReadErrorKind::NotAPackage`] for an archive without `manifest.json`. `None` when the
     /// archive was read (its content may still have errors: see `diagnostics`).
     pub refused: Option<ReadErrorKind>,
+    /// The archive's member mtime ([`Listing::mtime`](super::Listing::mtime)), when it was read.
+    pub mtime: Option<u64>,
 }
 
 fn top(code: Code, message: String, hint: Option<&str>) -> Diagnostic {
@@ -97,6 +99,7 @@ pub fn validate_package_in<R: Read>(
                 signature: None,
                 readable: false,
                 refused: Some(e.kind()),
+                mtime: None,
             };
         }
     };
@@ -115,6 +118,7 @@ pub fn validate_package_in<R: Read>(
             signature,
             readable: true,
             refused: Some(ReadErrorKind::NotAPackage),
+            mtime: listing.mtime,
         };
     };
     let Checked {
@@ -189,6 +193,7 @@ pub fn validate_package_in<R: Read>(
         signature,
         readable: true,
         refused: None,
+        mtime: listing.mtime,
     }
 }
 

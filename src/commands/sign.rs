@@ -22,13 +22,12 @@ pub fn run(args: SignArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
         .map_err(|e| CliError::io("read", path, &e))?
         .len();
     archive::check_sidecar_name(path)?;
+    let write = WriteOptions::default();
     let opts = SignOptions {
         publisher: args.publisher,
         created_at: super::signing_time()?,
-        write: WriteOptions {
-            mtime: super::source_date_epoch()?,
-            ..WriteOptions::default()
-        },
+        level: write.level,
+        threads: write.threads,
         limits: Limits::default(),
         minisig: args.minisig,
     };

@@ -7,8 +7,10 @@
 //! 2. builds the new `manifest.json` ([`sign_manifest`]: only the value of `integrity` changes)
 //!    and its signature (checked against the public key before use, as minisign does);
 //! 3. copies every member byte for byte into `output` through the archive writer, replacing
-//!    `manifest.json`, dropping an old `signature.sig` and inserting the new one in name order.
-//!    If any member's digest differs from the first read, the result is refused.
+//!    `manifest.json`, dropping an old `signature.sig` and inserting the new one in name order,
+//!    with the package's own member mtime (canonical packages have one), so every copied
+//!    member's header is the one it had. If any member's digest or the mtime differs from the
+//!    first read, the result is refused.
 //!
 //! With [`SignOptions::minisig`], the bytes written in step 3 also go through BLAKE2b-512 as
 //! they are written, and the result carries the detached signature `PACKAGE.minisig`
@@ -24,7 +26,7 @@ use super::minisign::{self, MinisignError, Prehasher};
 use super::sigfile::SignatureFile;
 use super::statement::{check_text_value, message, ExpertFacts, SignedIntegrity, ValueProblem};
 use crate::archive::{
-    self, validate, ArchiveWriter, ContentKind, Limits, MemberInfo, NotPackage, OpenError,
+    self, validate, ArchiveWriter, ContentKind, Limits, Listing, MemberInfo, NotPackage, OpenError,
     ReadMembersError, WriteError, WriteOptions, MANIFEST_NAME, SIGNATURE_MEMBER,
 };
 use crate::digest::HashingWriter;
@@ -143,8 +145,12 @@ pub struct SignOptions {
     pub publisher: Option<String>,
     /// `integrity.created_at`, seconds since the Unix epoch.
     pub created_at: u64,
-    /// How the rewritten package is written (member mtime, compression).
-    pub write: WriteOptions,
+    /// zlib level of the rewritten package's text members ([`WriteOptions::level`]). There is
+    /// no mtime to choose: every member keeps the package's own, so re-signing changes no
+    /// header byte of the members it copies.
+    pub level: u32,
+    /// Compression threads ([`WriteOptions::threads`]).
+    pub threads: usize,
     /// Bounds for reading the package.
     pub limits: Limits,
     /// Also make the detached signature `PACKAGE.minisig` (`sign --minisig`).
@@ -340,7 +346,22 @@ pub fn sign_package(
         inner: output,
         hasher: opts.minisig.then(Prehasher::new),
     };
-    let rewritten = rewrite(counted, &mut output, &signed.manifest, &sig_bytes, opts);
+    let mtime = checked
+        .mtime
+        .expect("a canonical package with a manifest.json has a member mtime");
+    let write = WriteOptions {
+        mtime,
+        level: opts.level,
+        threads: opts.threads,
+    };
+    let rewritten = rewrite(
+        counted,
+        &mut output,
+        &signed.manifest,
+        &sig_bytes,
+        write,
+        &opts.limits,
+    );
     progress.finish();
     let (copied, sha256, size) = rewritten.map_err(|e| match e {
         RewriteError::Write(w) => SignError::Write(w),
@@ -350,10 +371,12 @@ pub fn sign_package(
         },
     })?;
     let unchanged = |m: &&MemberInfo| m.path != SIGNATURE_MEMBER;
-    if !copied
-        .iter()
-        .filter(unchanged)
-        .eq(checked.members.iter().filter(unchanged))
+    if copied.mtime != checked.mtime
+        || !copied
+            .members
+            .iter()
+            .filter(unchanged)
+            .eq(checked.members.iter().filter(unchanged))
     {
         return Err(SignError::Changed {
             path: input.to_owned(),
@@ -397,17 +420,19 @@ enum RewriteError {
 
 /// Copies the package read from `input` into `out` with `manifest` in place of its
 /// `manifest.json`, without any old `signature.sig`, and with `sig` as `signature.sig` before
-/// the first member that sorts after it ([`archive::member_order`]).
-/// Returns the members as read (with their digests), and the SHA-256 and size of the output.
+/// the first member that sorts after it ([`archive::member_order`]), written with `write`.
+/// Returns what was read (members with their digests, the mtime), and the SHA-256 and size of
+/// the output.
 fn rewrite(
     input: impl Read,
     out: &mut dyn Write,
     manifest: &[u8],
     sig: &[u8],
-    opts: &SignOptions,
-) -> Result<(Vec<MemberInfo>, String, u64), RewriteError> {
-    let mut writer = ArchiveWriter::new(HashingWriter::new(out), opts.write.clone())
-        .map_err(RewriteError::Write)?;
+    write: WriteOptions,
+    limits: &Limits,
+) -> Result<(Listing, String, u64), RewriteError> {
+    let mut writer =
+        ArchiveWriter::new(HashingWriter::new(out), write).map_err(RewriteError::Write)?;
     let append_sig = |w: &mut ArchiveWriter<HashingWriter<&mut dyn Write>>| {
         w.append(
             SIGNATURE_MEMBER,
@@ -418,7 +443,7 @@ fn rewrite(
         .map(|_| ())
     };
     let mut inserted = false;
-    let copied = archive::read_members(input, &opts.limits, &mut |head, data| {
+    let copied = archive::read_members(input, limits, &mut |head, data| {
         if head.path == SIGNATURE_MEMBER {
             return Ok(());
         }
@@ -453,5 +478,5 @@ fn rewrite(
         append_sig(&mut writer).map_err(RewriteError::Write)?;
     }
     let (_, sha256, size) = writer.finish().map_err(RewriteError::Write)?.finish();
-    Ok((copied.members, sha256, size))
+    Ok((copied, sha256, size))
 }
