@@ -9,6 +9,7 @@ mod env;
 mod error;
 mod exit;
 mod interrupt;
+mod key_input;
 mod render;
 
 use clap::FromArgMatches;

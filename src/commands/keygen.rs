@@ -3,7 +3,7 @@
 //! public key for stock minisign (`.minisign.pub`). Prints the key id and the commands to run
 //! next.
 
-use super::key_input::{self, Confirm};
+use crate::key_input::{self, Confirm};
 use crate::cli::{Format, KeygenArgs};
 use crate::error::CliError;
 use crate::exit::ExitStatus;

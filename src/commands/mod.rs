@@ -1,7 +1,6 @@
 //! One match over the commands; each command file holds that command's whole story.
 
 mod completions;
-mod key_input;
 mod keygen;
 mod man;
 mod migrate;

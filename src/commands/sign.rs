@@ -11,7 +11,7 @@ use expert_cli::signing::{self, SignOptions};
 use std::io::Write;
 
 pub fn run(args: SignArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
-    let key = super::key_input::secret_key(args.key.as_deref(), args.key_env.as_deref())?;
+    let key = crate::key_input::secret_key(args.key.as_deref(), args.key_env.as_deref())?;
     let path = args
         .package
         .as_deref()
