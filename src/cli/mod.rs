@@ -4,6 +4,7 @@
 //! pages and the completion scripts.
 
 pub mod complete;
+pub mod man;
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum, ValueHint};

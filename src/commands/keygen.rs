@@ -3,10 +3,10 @@
 //! public key for stock minisign (`.minisign.pub`). Prints the key id and the commands to run
 //! next.
 
-use crate::key_input::{self, Confirm};
 use crate::cli::{Format, KeygenArgs};
 use crate::error::CliError;
 use crate::exit::ExitStatus;
+use crate::key_input::{self, Confirm};
 use crate::render::Ui;
 use expert_cli::signing::{self, KeyFileOptions, SecretKey};
 use serde_json::json;
