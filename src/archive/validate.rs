@@ -165,21 +165,14 @@ pub fn validate_package_in<R: Read>(
                     .map(|mi| (mi.size, mi.sha256.as_str())),
             );
         }
-        for (pointer, rel) in named_files(m) {
-            if !actual.contains_key(rel.as_str()) {
-                let node = m.root().pointer(&pointer).unwrap_or(m.root());
-                sink.at(
-                    Code::PackageMember,
-                    &pointer,
-                    node,
-                    format!(
-                        "`{}` is named by the manifest but not in the package",
-                        display_name(&rel)
-                    ),
-                    None,
-                );
-            }
-        }
+        check_named_files(&mut sink, m, |rel| {
+            (!actual.contains_key(rel)).then(|| {
+                format!(
+                    "`{}` is named by the manifest but not in the package",
+                    display_name(rel)
+                )
+            })
+        });
         check_integrity(&mut sink, m, &listing.members);
         diagnostics.0.extend(sink.found);
     }
@@ -225,6 +218,19 @@ fn read_hint(e: &ReadError) -> &'static str {
     }
 }
 
+/// The files a manifest names (soft prompts, the grammar file) must be there, in a package or
+/// in the expert folder: `missing(path)` says why one is not, `None` when it is. Each finding
+/// is placed on the manifest line that names the file.
+fn check_named_files(sink: &mut Sink<'_>, m: &Manifest, missing: impl Fn(&str) -> Option<String>) {
+    for (pointer, rel) in named_files(m) {
+        if let Some(message) = missing(&rel) {
+            let node = m.root().pointer(&pointer).unwrap_or(m.root());
+            sink.at(Code::PackageMember, &pointer, node, message, None);
+        }
+    }
+}
+
+/// `(JSON pointer, relative path)` of every file the manifest names.
 fn named_files(m: &Manifest) -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = m
         .soft_prompt_paths()
@@ -373,59 +379,42 @@ pub fn validate_folder(manifest_path: &Path) -> (Checked, Option<&'static str>) 
     let root = super::package::expert_folder(manifest_path);
     let mut sink = Sink::new(&m.source);
     for model in &m.base_models {
-        let node = m.root().pointer(&model.pointer).unwrap_or(m.root());
-        match adapter::locate(m, model, &root, None) {
+        let problem = match adapter::locate(m, model, &root, None) {
             Ok(found) => match super::hash_file(&found.weights) {
                 Ok((sha, size)) => {
                     sink.found
                         .extend(check_adapter(m, model, &found, (size, &sha)).0);
+                    None
                 }
-                Err(e) => sink.at(
-                    Code::PackageMember,
-                    &model.pointer,
-                    node,
-                    e.to_string(),
-                    None,
-                ),
+                Err(e) => Some((Code::PackageMember, e.to_string(), None)),
             },
-            Err(e @ AdapterError::NotFound { .. }) => sink.at(
+            Err(e @ AdapterError::NotFound { .. }) => Some((
                 Code::NoAdapter,
-                &model.pointer,
-                node,
                 e.to_string(),
                 Some(format!(
                     "train it with `expert-cli train --model {0}`, or put it in `weights/{0}/` (docs/PACKAGING.md lists where `package` looks)",
                     model.slug
                 )),
-            ),
-            Err(e) => sink.at(
-                Code::PackageMember,
-                &model.pointer,
-                node,
-                e.to_string(),
-                None,
-            ),
+            )),
+            Err(e @ (AdapterError::Member(_) | AdapterError::SeveralPaths { .. })) => {
+                Some((Code::PackageMember, e.to_string(), None))
+            }
+        };
+        if let Some((code, message, hint)) = problem {
+            let node = m.root().pointer(&model.pointer).unwrap_or(m.root());
+            sink.at(code, &model.pointer, node, message, hint);
         }
     }
-    for (pointer, rel) in named_files(m) {
-        let p = root.join(&rel);
-        if std::fs::symlink_metadata(&p)
-            .map(|md| !md.is_file())
-            .unwrap_or(true)
-        {
-            let node = m.root().pointer(&pointer).unwrap_or(m.root());
-            sink.at(
-                Code::PackageMember,
-                &pointer,
-                node,
-                format!(
-                    "`{}` is named by the manifest but is not a regular file",
-                    p.display()
-                ),
-                None,
-            );
-        }
-    }
+    check_named_files(&mut sink, m, |rel| {
+        let p = root.join(rel);
+        let regular = std::fs::symlink_metadata(&p).is_ok_and(|md| md.is_file());
+        (!regular).then(|| {
+            format!(
+                "`{}` is named by the manifest but is not a regular file",
+                p.display()
+            )
+        })
+    });
     checked.diagnostics.0.extend(sink.found);
     checked.diagnostics.sort();
     if checked
