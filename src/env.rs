@@ -84,19 +84,11 @@ pub const ALL: &[(&str, &str)] = &[
 mod tests {
     #[test]
     fn the_table_in_cli_md_matches() {
-        let doc =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/CLI.md")).unwrap();
-        let rows: Vec<(String, String)> = doc
-            .lines()
-            .skip_while(|l| !l.starts_with("## Environment"))
-            .skip(1)
-            .take_while(|l| !l.starts_with("## "))
-            .filter_map(|l| {
-                let (name, text) = l
-                    .strip_prefix("| `")?
-                    .strip_suffix(" |")?
-                    .split_once("` | ")?;
-                Some((name.to_owned(), text.to_owned()))
+        let rows: Vec<(String, String)> = crate::cli_md_table("Environment")
+            .into_iter()
+            .filter_map(|cells| {
+                let name = cells[0].strip_prefix('`')?.strip_suffix('`')?;
+                Some((name.to_owned(), cells[1..].join(" | ")))
             })
             .collect();
         let table: Vec<(String, String)> = super::ALL

@@ -131,6 +131,25 @@ fn clap_message(text: &str) -> (String, Option<String>) {
     (message, hint)
 }
 
+/// The rows of the table under `## {heading}` in docs/CLI.md, each as its cells (header and
+/// separator rows included; callers keep the rows they can read). For the tests that keep
+/// docs/CLI.md's tables and the code's (`exit.rs`, `env.rs`) in step.
+#[cfg(test)]
+fn cli_md_table(heading: &str) -> Vec<Vec<String>> {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/CLI.md"))
+        .expect("docs/CLI.md is readable");
+    let title = format!("## {heading}");
+    doc.lines()
+        .skip_while(|l| l.trim_end() != title)
+        .skip(1)
+        .take_while(|l| !l.starts_with("## "))
+        .filter_map(|l| {
+            let cells = l.strip_prefix("| ")?.strip_suffix(" |")?;
+            Some(cells.split(" | ").map(str::to_owned).collect())
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
