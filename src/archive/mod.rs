@@ -32,7 +32,6 @@ pub mod adapter;
 mod gzip;
 mod header;
 mod member;
-mod name;
 mod open;
 mod pack;
 pub mod package;
@@ -50,10 +49,11 @@ pub mod inspect {
     };
 }
 
+/// The member-name rule lives in [`crate::names`], below the manifest, which checks the paths it
+/// names by it too; the writer and the reader apply it.
+pub use crate::names::{check_member_name, display_name, DisplayName, NameProblem, MAX_NAME_LEN};
 pub use header::{member_order, MANIFEST_NAME, SIGNATURE_MEMBER};
 pub use member::{hash_file, sort_members, ContentKind, Member, MemberError, Source};
-pub use name::{check_member_name, display_name, DisplayName, NameProblem, MAX_NAME_LEN};
-pub(crate) use name::{is_forbidden_in_name, is_zero_width};
 pub use open::{open_gzip, open_package, why_not_a_package, NotPackage, OpenError};
 pub use pack::{write_members, WriteMembersError, WriteSummary, WrittenMember};
 pub use package::{package, PackageError, PackageEvents, PackageOptions, PackageReport};

@@ -30,7 +30,7 @@ use thiserror::Error;
 
 use super::gzip::{GzFault, GzipReader, SourceError, GZIP_HEADER};
 use super::header::{self, BLOCK, NAME_FIELD};
-use super::name::{check_member_name, display_bytes, display_name, NameProblem, MAX_NAME_LEN};
+use crate::names::{check_member_name, display_bytes, display_name, NameProblem, MAX_NAME_LEN};
 
 /// Largest pax extended header or GNU long-name entry accepted.
 const MAX_EXTENSION: u64 = 64 * 1024;

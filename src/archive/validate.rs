@@ -11,7 +11,6 @@
 //! other tools and reports a package that is not canonical as an `E0705` error.
 
 use super::adapter::{self, AdapterError, AdapterLocation, CONFIG_FILE};
-use super::name::display_name;
 use super::read::{
     read_members_keeping_in, Limits, MemberInfo, NonCanonical, ReadError, ReadErrorKind, ReadMode,
 };
@@ -20,6 +19,7 @@ use crate::manifest::check::Sink;
 use crate::manifest::{
     check_bytes, Checked, Code, Diagnostic, Diagnostics, Manifest, Role, Severity,
 };
+use crate::names::display_name;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;

@@ -13,7 +13,7 @@ use thiserror::Error;
 use super::gzip::{GzError, Mode, SegmentedGzip};
 use super::header::{member_headers, padding, BLOCK, END_OF_ARCHIVE};
 use super::member::ContentKind;
-use super::name::{check_member_name, display_name, NameProblem};
+use crate::names::{check_member_name, display_name, NameProblem};
 
 /// The default member mtime: 1980-01-01T00:00:00Z.
 ///

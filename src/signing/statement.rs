@@ -64,12 +64,12 @@ pub enum ValueProblem {
 
 /// True for characters that must never reach a terminal unescaped in a value printed as it is
 /// (publisher, key names, the fields of a trusted comment): what no member name may hold
-/// (`archive`'s name rule: controls, line and paragraph separators, bidirectional formatting
-/// characters) and the zero-width characters and BOM. A member name may hold those last ones
+/// (the member-name rule in `names`: controls, line and paragraph separators, bidirectional
+/// formatting characters) and the zero-width characters and BOM. A member name may hold those last ones
 /// because every message shows names through `display_name`, which escapes them; these values
 /// are printed verbatim, so they must not.
 pub(crate) fn is_forbidden_char(c: char) -> bool {
-    crate::archive::is_forbidden_in_name(c) || crate::archive::is_zero_width(c)
+    crate::names::is_forbidden_in_name(c) || crate::names::is_zero_width(c)
 }
 
 /// Checks a free-text value (the publisher, key names): non-empty, at most [`MAX_VALUE_LEN`]

@@ -1,5 +1,6 @@
-//! The one rule for member names, shared by the writer (which refuses to write a bad name) and
-//! the reader (which refuses to accept one).
+//! The one rule for member names, shared by the archive writer (which refuses to write a bad
+//! name), the archive reader (which refuses to accept one) and signing (whose free-text values
+//! refuse the same characters).
 //!
 //! A member name is a relative, `/`-separated UTF-8 path with no empty, `.` or `..` component, no
 //! backslash, no control character or line/paragraph separator and no bidirectional formatting
