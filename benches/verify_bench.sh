@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Reading benchmark (issue #4): our hardened reader (`archive::scan` through `bench-scan`,
-# benches/bin/scan.rs: every member decompressed, checked and hashed) against
+# Reading benchmark (issue #4): our hardened reader (`archive::read_members_keeping` through
+# `bench-read`, benches/bin/read.rs: every member decompressed, checked and hashed) against
 # `gzip -dc PKG | sha256sum` (decompression and one hash of the whole tar stream, no checks).
 #
 # Usage: benches/verify_bench.sh [PACKAGE]
@@ -24,7 +24,7 @@ for tool in time minisign; do
         else echo "error: $tool missing (apt-get install $tool)" >&2; exit 2; fi
     fi
 done
-cargo build --release --quiet --bin expert-cli --example bench-scan
+cargo build --release --quiet --bin expert-cli --example bench-read
 CLI=target/release/expert-cli
 KEYS=$(mktemp -d)
 trap 'rm -rf "$KEYS"' EXIT
@@ -52,13 +52,13 @@ measure() { # NAME CMD -> "wall_s rss_kib"
 size=$(stat -c %s "$PKG")
 tar_size=$(gzip -dc "$PKG" | wc -c)
 read -r v_wall v_rss < <(measure verify "'$CLI' -q verify --expert '$SIGNED' --pubkey '$KEYS/k.pub'")
-read -r s_wall s_rss < <(measure scan "target/release/examples/bench-scan '$PKG'")
+read -r s_wall s_rss < <(measure read "target/release/examples/bench-read '$PKG'")
 read -r g_wall g_rss < <(measure gzip "gzip -dc '$PKG' | sha256sum")
 read -r n_wall n_rss < <(measure minisign "minisign -V -q -m '$SIGNED' -x '$KEYS/signed.minisig' -p '$KEYS/m.pub'")
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), runs=$RUNS" >&2
 echo "| package | tool | wall (s) | MB/s (tar stream) | peak RSS (MiB) | time ours/gzip |"
 echo "|---|---|---|---|---|---|"
-for r in "expert-cli verify|$v_wall|$v_rss" "archive::scan (bench-scan)|$s_wall|$s_rss" "gzip -dc \| sha256sum|$g_wall|$g_rss" "minisign -V|$n_wall|$n_rss"; do
+for r in "expert-cli verify|$v_wall|$v_rss" "archive::read_members_keeping (bench-read)|$s_wall|$s_rss" "gzip -dc \| sha256sum|$g_wall|$g_rss" "minisign -V|$n_wall|$n_rss"; do
     IFS='|' read -r name w m <<<"${r//\\|/@}"
     awk -v name="${name//@/\\|}" -v w="$w" -v m="$m" -v size="$size" -v ts="$tar_size" -v gw="$g_wall" 'BEGIN {
         printf "| %d bytes | %s | %.2f | %.1f | %.1f | %.2f |\n", size, name, w, ts / w / 1e6, m / 1024, w / gw }'

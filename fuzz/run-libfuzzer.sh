@@ -3,14 +3,14 @@
 # the seeds of fuzz/seed.sh. A crash stops the script; libFuzzer saves the input under
 # fuzz/artifacts/TARGET/. Needs `rustup toolchain install nightly` and `cargo install cargo-fuzz`.
 #
-# Usage: fuzz/run-libfuzzer.sh [SECONDS] [TARGET...]   (default: 600 s; manifest scan signing dataset minisign canonical)
+# Usage: fuzz/run-libfuzzer.sh [SECONDS] [TARGET...]   (default: 600 s; manifest read signing dataset minisign canonical)
 # JOBS=2 runs two targets at a time.
 set -euo pipefail
 cd "$(dirname "$0")"
 SECS=${1:-600}
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(manifest scan signing dataset minisign canonical)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(manifest read signing dataset minisign canonical)
 JOBS=${JOBS:-1}
 ./seed.sh
 cargo +nightly fuzz build -O

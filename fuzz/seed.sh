@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 root=..
 shared=$root/../shared/corpus
-mkdir -p corpus/manifest corpus/scan corpus/signing corpus/dataset corpus/minisign corpus/canonical
+mkdir -p corpus/manifest corpus/read corpus/signing corpus/dataset corpus/minisign corpus/canonical
 put() { # TARGET FILE
     [ -f "$2" ] || return 0
     cp "$2" "corpus/$1/$(sha256sum "$2" | cut -c1-16)"
@@ -22,15 +22,15 @@ for f in "$root"/experts/*/datasets/*.jsonl "$root"/examples/*/datasets/*.jsonl 
          "$shared"/datasets/*.jsonl; do
     put dataset "$f"
 done
-for f in "$root"/fixtures/hostile/archives/*.expert; do put scan "$f"; done
+for f in "$root"/fixtures/hostile/archives/*.expert; do put read "$f"; done
 # a real package of the example
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 if cargo run --quiet --manifest-path "$root/Cargo.toml" --no-default-features -- -q package \
      --manifest "$root/examples/multi-model-expert/manifest.json" --model qwen306b --output "$tmp/p.expert" >/dev/null 2>&1; then
-    put scan "$tmp/p.expert"
+    put read "$tmp/p.expert"
     # `canonical` takes a flag byte (1: fix header checksums first) and the tar stream.
     { printf '\001'; gzip -dc "$tmp/p.expert"; } >"$tmp/p.tar"
     put canonical "$tmp/p.tar"
 fi
-for t in manifest scan signing dataset minisign canonical; do echo "corpus/$t: $(ls corpus/$t | wc -l) seeds"; done
+for t in manifest read signing dataset minisign canonical; do echo "corpus/$t: $(ls corpus/$t | wc -l) seeds"; done

@@ -1,9 +1,17 @@
 //! Every environment variable expert-cli reads, one documented constant each
 //! (`docs/CLI.md` lists them; a test keeps the two in step).
 
-/// Set to anything to turn colour off (<https://no-color.org>).
+/// Set to anything to turn colour off (<https://no-color.org>). Read, like the three below, by
+/// `anstream` when `render::Ui` decides whether a stream gets colour (`--color auto`).
 pub const NO_COLOR: &str = "NO_COLOR";
-/// Unix time used as the mtime of every package member, for reproducible builds.
+/// Set to anything: colour even when not writing to a terminal (unless `NO_COLOR` is set).
+pub const CLICOLOR_FORCE: &str = "CLICOLOR_FORCE";
+/// `0` turns colour off (<https://bixense.com/clicolors/>).
+pub const CLICOLOR: &str = "CLICOLOR";
+/// The terminal type: `dumb` (or, outside Windows, no `TERM` at all) turns colour off.
+pub const TERM: &str = "TERM";
+/// Unix time used as the mtime of every package member, for reproducible builds, and as
+/// `sign`'s `integrity.created_at` (re-signing keeps the package's member mtime).
 pub const SOURCE_DATE_EPOCH: &str = "SOURCE_DATE_EPOCH";
 
 /// The active Python virtual environment; `train` takes the trainer's packages from it when no
@@ -34,6 +42,15 @@ pub const ALL: &[(&str, &str)] = &[
         "turns colour off when set (to anything non-empty)",
     ),
     (
+        CLICOLOR_FORCE,
+        "colour even when not writing to a terminal, when set (to anything non-empty) and `NO_COLOR` is not",
+    ),
+    (CLICOLOR, "`0` turns colour off"),
+    (
+        TERM,
+        "`dumb` turns colour off; so does no `TERM` at all outside Windows, unless `CLICOLOR` or `CI` is set",
+    ),
+    (
         VIRTUAL_ENV,
         "train: Python environment of the trainer when --python-env is absent",
     ),
@@ -43,7 +60,7 @@ pub const ALL: &[(&str, &str)] = &[
     ),
     (
         SOURCE_DATE_EPOCH,
-        "mtime of package members (default 315532800, 1980-01-01); `integrity.created_at` of `sign` (default: now)",
+        "mtime of package members (default 315532800, 1980-01-01); `integrity.created_at` of `sign` (default: now; `sign` keeps the members' mtime)",
     ),
     (
         EXPERT_CLI_KEY_PASSPHRASE,
@@ -67,19 +84,11 @@ pub const ALL: &[(&str, &str)] = &[
 mod tests {
     #[test]
     fn the_table_in_cli_md_matches() {
-        let doc =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/CLI.md")).unwrap();
-        let rows: Vec<(String, String)> = doc
-            .lines()
-            .skip_while(|l| !l.starts_with("## Environment"))
-            .skip(1)
-            .take_while(|l| !l.starts_with("## "))
-            .filter_map(|l| {
-                let (name, text) = l
-                    .strip_prefix("| `")?
-                    .strip_suffix(" |")?
-                    .split_once("` | ")?;
-                Some((name.to_owned(), text.to_owned()))
+        let rows: Vec<(String, String)> = crate::cli_md_table("Environment")
+            .into_iter()
+            .filter_map(|cells| {
+                let name = cells[0].strip_prefix('`')?.strip_suffix('`')?;
+                Some((name.to_owned(), cells[1..].join(" | ")))
             })
             .collect();
         let table: Vec<(String, String)> = super::ALL

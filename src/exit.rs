@@ -104,17 +104,9 @@ mod tests {
 
     #[test]
     fn the_table_in_cli_md_matches() {
-        let doc =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/CLI.md")).unwrap();
-        let rows: Vec<(u8, String)> = doc
-            .lines()
-            .skip_while(|l| !l.starts_with("## Exit codes"))
-            .take_while(|l| !l.starts_with("## Environment"))
-            .filter_map(|l| {
-                let mut cells = l.strip_prefix("| ")?.strip_suffix(" |")?.split(" | ");
-                let code = cells.next()?.parse().ok()?;
-                Some((code, cells.next()?.to_owned()))
-            })
+        let rows: Vec<(u8, String)> = crate::cli_md_table("Exit codes")
+            .into_iter()
+            .filter_map(|cells| Some((cells[0].parse().ok()?, cells[1..].join(" | "))))
             .collect();
         let table: Vec<(u8, String)> = ExitStatus::ALL
             .iter()

@@ -24,8 +24,8 @@ pub fn install() {
                 }
             }
         }
-        // Every output file written through the library's AtomicFile is guarded there.
-        expert_cli::archive::remove_temp_files();
+        // Every output file written through the library's fs::AtomicFile is guarded there.
+        expert_cli::fs::remove_temp_files();
         eprintln!("error: interrupted");
         std::process::exit(i32::from(crate::exit::ExitStatus::Interrupted.code()));
     });

@@ -9,6 +9,7 @@
 pub mod archive;
 pub mod clock;
 pub mod digest;
+pub mod fs;
 pub mod manifest;
 pub mod names;
 pub mod progress;

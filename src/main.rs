@@ -9,6 +9,7 @@ mod env;
 mod error;
 mod exit;
 mod interrupt;
+mod key_input;
 mod render;
 
 use clap::FromArgMatches;
@@ -24,8 +25,7 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => return usage_error(&e, wants_json(&args)),
     };
-    let no_color = std::env::var_os(env::NO_COLOR).is_some_and(|v| !v.is_empty());
-    let ui = render::Ui::new(&cli.global, no_color);
+    let ui = render::Ui::new(&cli.global);
     interrupt::install();
     let status = match commands::run(cli, &ui) {
         Ok(status) => status,
@@ -109,14 +109,12 @@ fn clap_message(text: &str) -> (String, Option<String>) {
     let paragraphs: Vec<&str> = text.split("\n\n").collect();
     let message = paragraphs
         .first()
-        .map(|p| {
-            p.trim_start_matches("error: ")
-                .lines()
-                .map(str::trim)
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .unwrap_or_default();
+        .expect("`split` yields at least one piece")
+        .trim_start_matches("error: ")
+        .lines()
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
     let tips: Vec<&str> = paragraphs
         .iter()
         .flat_map(|p| p.lines())
@@ -131,6 +129,25 @@ fn clap_message(text: &str) -> (String, Option<String>) {
         Some(tips.join("; "))
     };
     (message, hint)
+}
+
+/// The rows of the table under `## {heading}` in docs/CLI.md, each as its cells (header and
+/// separator rows included; callers keep the rows they can read). For the tests that keep
+/// docs/CLI.md's tables and the code's (`exit.rs`, `env.rs`) in step.
+#[cfg(test)]
+fn cli_md_table(heading: &str) -> Vec<Vec<String>> {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/CLI.md"))
+        .expect("docs/CLI.md is readable");
+    let title = format!("## {heading}");
+    doc.lines()
+        .skip_while(|l| l.trim_end() != title)
+        .skip(1)
+        .take_while(|l| !l.starts_with("## "))
+        .filter_map(|l| {
+            let cells = l.strip_prefix("| ")?.strip_suffix(" |")?;
+            Some(cells.split(" | ").map(str::to_owned).collect())
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -5,9 +5,8 @@
 //! Usage: `bench-package OUT.expert NAME=PATH...` (`manifest.json=...` is put first). Prints the
 //! package's SHA-256, size and member count.
 
-use expert_cli::archive::{
-    sort_members, write_members, write_sidecar, AtomicFile, Member, WriteOptions,
-};
+use expert_cli::archive::{sort_members, write_members, write_sidecar, Member, WriteOptions};
+use expert_cli::fs::AtomicFile;
 use expert_cli::progress::NoProgress;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

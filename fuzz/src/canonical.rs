@@ -2,7 +2,7 @@
 //! (`fuzz/src/lib.rs`) and the test suite (`tests/cli/differential.rs` includes this file with
 //! `#[path]`), so the two cannot drift apart. Depends only on `expert_cli`, `flate2` and std.
 //!
-//! Property: whatever the canonical reader (`archive::scan`, what `verify` and `sign` use)
+//! Property: whatever the canonical reader (`archive::read_members_keeping`, what `verify` and `sign` use)
 //! accepts is exactly what our writer produces for those members: reading the members and
 //! writing them again with `ArchiveWriter` (same order, the archive's mtime) gives the identical
 //! tar stream. So a package `verify` accepts has one byte sequence per set of (path, bytes), and
@@ -11,7 +11,7 @@
 
 use std::io::{Read, Write};
 
-use expert_cli::archive::{scan, ArchiveWriter, ContentKind, Limits, WriteOptions};
+use expert_cli::archive::{read_members_keeping, ArchiveWriter, ContentKind, Limits, WriteOptions};
 
 const BLOCK: usize = 512;
 
@@ -56,11 +56,11 @@ pub fn check(tar: &[u8]) {
         max_kept_size: 1 << 20,
     };
     let gz = gzip_canonical(tar);
-    let Ok(scanned) = scan(&gz[..], &limits, &|_| true) else {
+    let Ok(listing) = read_members_keeping(&gz[..], &limits, &|_| true) else {
         return;
     };
     // The archive's mtime is in its first header (a long-name entry carries the same one).
-    let mtime = if scanned.members.is_empty() {
+    let mtime = if listing.members.is_empty() {
         0
     } else {
         number(&tar[136..148]).expect("an accepted header has a readable mtime")
@@ -71,8 +71,8 @@ pub fn check(tar: &[u8]) {
         ..WriteOptions::default()
     };
     let mut w = ArchiveWriter::new(Vec::new(), opts).expect("writing to memory");
-    for m in &scanned.members {
-        let data = &scanned.kept[&m.path];
+    for m in &listing.members {
+        let data = &listing.kept[&m.path];
         if let Err(e) = w.append(
             &m.path,
             data.len() as u64,

@@ -4,7 +4,9 @@
 
 pub mod canonical;
 
-use expert_cli::archive::{check_member_name, scan_in, visit_in, Limits, ReadMode};
+use expert_cli::archive::{
+    check_member_name, read_members_in, read_members_keeping_in, Limits, ReadMode,
+};
 use expert_cli::manifest::{check_bytes, Role};
 use expert_cli::manifest::source::Source;
 use expert_cli::signing::minisign;
@@ -16,7 +18,7 @@ pub type Target = fn(&[u8]);
 /// The fuzz targets, by name.
 pub const TARGETS: &[(&str, Target)] = &[
     ("manifest", manifest),
-    ("scan", archive_scan),
+    ("read", archive_read),
     ("signing", signing),
     ("dataset", dataset),
     ("minisign", minisign_files),
@@ -99,13 +101,13 @@ pub fn manifest(data: &[u8]) {
     }
 }
 
-/// `archive::scan_in` with small limits, and `archive::visit_in` reading each member in
-/// odd-sized pieces, in both reading modes: they agree, and what they accept has valid, unique
+/// `archive::read_members_keeping_in` with small limits, and `archive::read_members_in` reading
+/// each member in odd-sized pieces, in both reading modes: they agree, and what they accept has valid, unique
 /// names and sizes in the limits; what the canonical mode accepts, the lenient one accepts
 /// with no difference noted.
-pub fn archive_scan(data: &[u8]) {
-    let canonical = archive_scan_in(ReadMode::Canonical, data);
-    let lenient = archive_scan_in(ReadMode::Lenient, data);
+pub fn archive_read(data: &[u8]) {
+    let canonical = archive_read_in(ReadMode::Canonical, data);
+    let lenient = archive_read_in(ReadMode::Lenient, data);
     if let Some(members) = canonical {
         let (lenient, difference) = lenient.expect("the lenient reader refused a canonical package");
         assert_eq!(members.0, lenient, "the two modes read different members");
@@ -113,9 +115,9 @@ pub fn archive_scan(data: &[u8]) {
     }
 }
 
-/// One mode of [`archive_scan`]: the members and the difference noted, when accepted.
+/// One mode of [`archive_read`]: the members and the difference noted, when accepted.
 #[allow(clippy::type_complexity)]
-fn archive_scan_in(
+fn archive_read_in(
     mode: ReadMode,
     data: &[u8],
 ) -> Option<(Vec<expert_cli::archive::MemberInfo>, Option<expert_cli::archive::NonCanonical>)> {
@@ -125,9 +127,9 @@ fn archive_scan_in(
         max_total_size: 4 << 20,
         max_kept_size: 1 << 16,
     };
-    let scanned = scan_in(mode, data, &limits, &|p| p.len() % 2 == 0);
+    let keeping = read_members_keeping_in(mode, data, &limits, &|p| p.len() % 2 == 0);
     let mut sizes = Vec::new();
-    let visited = visit_in(mode, data, &limits, &mut |head, r| {
+    let streamed = read_members_in(mode, data, &limits, &mut |head, r| {
         let mut buf = [0u8; 333];
         let mut n = 0u64;
         loop {
@@ -140,16 +142,16 @@ fn archive_scan_in(
         sizes.push((head.path.clone(), n));
         Ok::<(), std::io::Error>(())
     });
-    let visited = visited.map(|v| v.members);
-    match (&scanned, &visited) {
+    let streamed = streamed.map(|v| v.members);
+    match (&keeping, &streamed) {
         (Ok(s), Ok(v)) => {
-            assert_eq!(&s.members, v, "scan and visit disagree");
+            assert_eq!(&s.members, v, "read_members_keeping and read_members disagree");
             let mut names: Vec<&str> = v.iter().map(|m| m.path.as_str()).collect();
             for (m, (path, n)) in v.iter().zip(&sizes) {
                 assert_eq!(
                     (&m.path, m.size),
                     (path, *n),
-                    "visit's reader gave the wrong size"
+                    "read_members' reader gave the wrong size"
                 );
                 assert!(check_member_name(&m.path).is_ok(), "accepted `{}`", m.path);
                 assert!(m.size <= limits.max_member_size);
@@ -167,10 +169,10 @@ fn archive_scan_in(
             Some((v.clone(), s.non_canonical.clone()))
         }
         (Err(_), Err(_)) => None,
-        // scan may also refuse a kept member over `max_kept_size`.
+        // read_members_keeping may also refuse a kept member over `max_kept_size`.
         (Err(expert_cli::archive::ReadError::KeptTooLarge { .. }), Ok(_)) => None,
         (s, v) => panic!(
-            "scan and visit disagree: {:?} vs {:?}",
+            "read_members_keeping and read_members disagree: {:?} vs {:?}",
             s.as_ref()
                 .map(|s| s.members.len())
                 .map_err(|e| e.to_string()),

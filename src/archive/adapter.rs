@@ -1,7 +1,7 @@
 //! The adapter of one base model: where its files are ([`locate`], the lookup order of
 //! docs/PACKAGING.md) and whether its `adapter_config.json` says what the manifest says
 //! ([`compare`]). Used by `package` (archive::package) and by `validate` of an expert folder
-//! (archive::inspect), so both look in the same places and apply the same rule (SPEC §0).
+//! (archive::validate), so both look in the same places and apply the same rule (SPEC §0).
 //!
 //! The adapter is a pair of files: the weights (`adapter_model.safetensors`, or the
 //! `.safetensors` file an adapter `path` names, packed under that standard name) and

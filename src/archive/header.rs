@@ -1,5 +1,6 @@
-//! The tar layout of an `.expert` package, written once: the header block(s) the writer emits
-//! for a member, the padding, the end-of-archive marker and the member order.
+//! The tar layout of an `.expert` package, written once: the reserved member names, the member
+//! order, the header block(s) the writer emits for a member, the padding and the end-of-archive
+//! marker.
 //!
 //! The writer ([`ArchiveWriter`](super::ArchiveWriter)) emits exactly [`member_headers`]; the
 //! canonical reader (`read.rs`, the mode `verify` and `sign` use) rebuilds the same bytes from the
@@ -10,7 +11,13 @@
 use std::cmp::Ordering;
 use std::ops::Range;
 
-use super::member::MANIFEST_NAME;
+/// The member that must come first in every package.
+pub const MANIFEST_NAME: &str = "manifest.json";
+
+/// The member that holds a package's signature (`signing::sigfile` reads and writes its
+/// content). The writer and the reader treat it like any other member; `integrity.files` lists
+/// every member but it and [`MANIFEST_NAME`].
+pub const SIGNATURE_MEMBER: &str = "signature.sig";
 
 /// Tar block size.
 pub(crate) const BLOCK: usize = 512;
@@ -81,9 +88,10 @@ pub(crate) fn member_headers(path: &str, size: u64, mtime: u64) -> Vec<u8> {
     out
 }
 
-/// The order of members in a package: `manifest.json` first, then by the bytes of their names
-/// (what [`sort_members`](super::sort_members) produces).
-pub(crate) fn member_order(a: &str, b: &str) -> Ordering {
+/// The order of members in a package: `manifest.json` first, then by the bytes of their names.
+/// The one ordering rule: [`sort_members`](super::sort_members) sorts with it and the canonical
+/// reader checks it.
+pub fn member_order(a: &str, b: &str) -> Ordering {
     (a != MANIFEST_NAME, a.as_bytes()).cmp(&(b != MANIFEST_NAME, b.as_bytes()))
 }
 
@@ -138,7 +146,6 @@ pub(crate) fn first_difference(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::archive::{sort_members, Member};
 
     #[test]
     fn headers_have_fixed_fields() {
@@ -185,28 +192,5 @@ mod tests {
         c[150] = b' ';
         assert_eq!(first_difference(&c, &a).unwrap().0, "chksum");
         assert_eq!(first_difference(&a, &a), None);
-    }
-
-    #[test]
-    fn member_order_is_sort_members_order() {
-        let names = [
-            "tokenizer.json",
-            "manifest.json",
-            "Adapter.json",
-            "adapter_model.safetensors",
-            "ä.txt",
-            "a/b",
-            "a.b",
-        ];
-        let mut members: Vec<Member> = names
-            .iter()
-            .map(|n| Member::from_bytes(*n, Vec::new()))
-            .collect();
-        sort_members(&mut members);
-        let sorted: Vec<&str> = members.iter().map(|m| m.path.as_str()).collect();
-        let mut ours = names.to_vec();
-        ours.sort_by(|a, b| member_order(a, b));
-        assert_eq!(sorted, ours);
-        assert_eq!(ours[0], MANIFEST_NAME);
     }
 }

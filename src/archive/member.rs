@@ -4,8 +4,9 @@
 //! STYLE.md §1); and where their bytes may come from: regular files reached without following
 //! a symbolic link.
 //!
-//! This module depends on nothing else in `archive`: the writer ([`super::write`]) uses its
-//! [`ContentKind`], and [`super::pack`] writes its members; never the other way round.
+//! In `archive` this module depends only on [`super::header`] (the member order): the writer
+//! ([`super::write`]) uses its [`ContentKind`], and [`super::pack`] writes its members; never the
+//! other way round.
 
 use std::fs::{self, File};
 use std::io::{self, Read};
@@ -13,10 +14,8 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+use super::header::member_order;
 use crate::digest::HashingReader;
-
-/// The member that must come first in every package.
-pub const MANIFEST_NAME: &str = "manifest.json";
 
 /// How a member's bytes are compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -239,12 +238,10 @@ pub fn hash_file(path: &Path) -> Result<(String, u64), MemberError> {
     Ok(reader.finish())
 }
 
-/// Sorts members into archive order: `manifest.json` first, then by the bytes of their names.
+/// Sorts members into archive order: `manifest.json` first, then by the bytes of their names
+/// (`header::member_order`, the order the canonical reader checks).
 pub fn sort_members(members: &mut [Member]) {
-    members.sort_by(|a, b| {
-        (a.path != MANIFEST_NAME, a.path.as_bytes())
-            .cmp(&(b.path != MANIFEST_NAME, b.path.as_bytes()))
-    });
+    members.sort_by(|a, b| member_order(&a.path, &b.path));
 }
 
 /// `base/rel` for a `/`-separated relative path, refusing `..`, an absolute path, and any

@@ -8,14 +8,19 @@
 //! - [`package()`](package::package): the operation behind `expert-cli package`; [`adapter`]:
 //!   where a base model's adapter is and whether it matches the manifest.
 //! - [`Member`], [`sort_members`]: the planned member list; [`write_members`]: writing it.
-//!   Dependencies go one way: `pack` → `write` → `member`.
+//!   Dependencies go one way: `pack` → `write` → `member` → `header`.
+//! - [`MANIFEST_NAME`], [`SIGNATURE_MEMBER`], [`member_order`]: the reserved members and the one
+//!   order, shared by the writer, the canonical reader and `sign`.
 //! - [`ArchiveWriter`]: the low-level incremental writer.
-//! - [`visit`]: the reader, streaming each member to a callback; [`scan`] on top of it, keeping
-//!   chosen members in memory. Both bounded by [`Limits`] and canonical: they accept only what
-//!   the writer produces ([`ReadMode`]; [`visit_in`] and [`scan_in`] take the mode).
+//! - [`read_members`]: the reader, streaming each member to a callback;
+//!   [`read_members_keeping`] on top of it, keeping chosen members in memory. Both return a
+//!   [`Listing`], are bounded by [`Limits`] and canonical: they accept only what the writer
+//!   produces ([`ReadMode`]; [`read_members_in`] and [`read_members_keeping_in`] take the mode).
+//! - [`open_package`], [`open_gzip`], [`why_not_a_package`]: the package file before reading,
+//!   and whether a refused file is a package at all.
+//! - [`validate`]: what `expert-cli validate` checks in a package or an expert folder, and what
+//!   `sign` checks before signing.
 //! - [`display_name`]: how a member name is shown to people (invisible characters escaped).
-//! - [`AtomicFile`], [`write_atomically`], [`check_output_free`]: temp file, interrupt guard,
-//!   fsync, rename; no clobbering without force.
 //! - [`sidecar_path`], [`write_sidecar`]: the `sha256sum`-format sidecar.
 //!
 //! This module owns the `tar`, `flate2` and `zlib-rs` dependencies: no other module uses them.
@@ -24,28 +29,38 @@
 //! [`PackageOptions::created_at`].
 
 pub mod adapter;
-mod atomic;
 mod gzip;
 mod header;
-pub mod inspect;
 mod member;
-mod name;
+mod open;
 mod pack;
 pub mod package;
 mod read;
 mod sidecar;
+pub mod validate;
 mod write;
 
-pub use atomic::{check_output_free, remove_temp_files, write_atomically, AtomicError, AtomicFile};
-pub use member::{
-    hash_file, sort_members, ContentKind, Member, MemberError, Source, MANIFEST_NAME,
-};
-pub use name::{check_member_name, display_name, DisplayName, NameProblem, MAX_NAME_LEN};
+/// The names `archive::validate` had before #14 (`inspect`), for callers not yet renamed.
+#[doc(hidden)]
+pub mod inspect {
+    pub use super::validate::{
+        validate_folder as inspect_folder, validate_package as inspect_package,
+        validate_package_in as inspect_package_in, PackageValidation as PackageReport,
+    };
+}
+
+/// The member-name rule lives in [`crate::names`], below the manifest, which checks the paths it
+/// names by it too; the writer and the reader apply it.
+pub use crate::names::{check_member_name, display_name, DisplayName, NameProblem, MAX_NAME_LEN};
+pub use header::{member_order, MANIFEST_NAME, SIGNATURE_MEMBER};
+pub use member::{hash_file, sort_members, ContentKind, Member, MemberError, Source};
+pub use open::{open_gzip, open_package, why_not_a_package, NotPackage, OpenError};
 pub use pack::{write_members, WriteMembersError, WriteSummary, WrittenMember};
 pub use package::{package, PackageError, PackageEvents, PackageOptions, PackageReport};
 pub use read::{
-    open_package, scan, scan_in, visit, visit_in, Difference, HeaderBlock, Limits, MemberHead,
-    MemberInfo, NonCanonical, ReadError, ReadErrorKind, ReadMode, Scanned, VisitError, Visited,
+    read_members, read_members_in, read_members_keeping, read_members_keeping_in, Difference,
+    HeaderBlock, Limits, Listing, MemberHead, MemberInfo, NonCanonical, ReadError, ReadErrorKind,
+    ReadMembersError, ReadMode,
 };
 pub use sidecar::{check_sidecar_name, sidecar_path, write_sidecar, SidecarError};
 pub use write::{ArchiveWriter, WriteError, WriteOptions, DEFAULT_LEVEL, DEFAULT_MTIME};

@@ -16,7 +16,7 @@ use crate::digest::HashingWriter;
 use crate::progress::Progress;
 
 /// Why writing members failed. The archive is then incomplete and must be discarded, which
-/// [`AtomicFile`](super::AtomicFile) does when dropped uncommitted.
+/// [`AtomicFile`](crate::fs::AtomicFile) does when dropped uncommitted.
 #[derive(Debug, Error)]
 pub enum WriteMembersError {
     /// A source file is not usable any more, or changed since it was planned.

@@ -16,17 +16,16 @@
 //!   `*.pth`, `*.pkl`) only with `include_pickle`.
 //!
 //! Before anything is written the adapter is held against the manifest with the very checks
-//! `validate DIR` makes ([`inspect::check_adapter`]): `package` refuses what `validate` refuses.
+//! `validate DIR` makes ([`validate::check_adapter`]): `package` refuses what `validate` refuses.
 
 use super::adapter::{self, AdapterError, AdapterLocation, Lookup, CONFIG_FILE, WEIGHTS_FILE};
-use super::atomic::{check_output_free, write_atomically, AtomicError};
-use super::inspect;
-use super::member::{
-    optional_file, regular_file, safe_join, sort_members, Member, MemberError, MANIFEST_NAME,
-};
+use super::header::MANIFEST_NAME;
+use super::member::{optional_file, regular_file, safe_join, sort_members, Member, MemberError};
 use super::pack::{write_members, WriteMembersError, WrittenMember};
 use super::sidecar::{check_sidecar_name, sidecar_path, write_sidecar, SidecarError};
+use super::validate;
 use super::write::{WriteOptions, DEFAULT_LEVEL, DEFAULT_MTIME};
+use crate::fs::{check_output_free, write_atomically, AtomicError};
 use crate::manifest::select::{self, SelectError};
 use crate::manifest::{edit, BaseModel, Diagnostics, LoadError, Manifest, SchemaVersion, Severity};
 use crate::progress::{NoProgress, Progress};
@@ -366,7 +365,7 @@ fn agree(
         .find(|m| m.path == WEIGHTS_FILE)
         .map(|m| (m.size, m.sha256.as_str()))
         .expect("contents() always plans the adapter's weights");
-    let diagnostics = inspect::check_adapter(manifest, &planned.model, &planned.adapter, weights);
+    let diagnostics = validate::check_adapter(manifest, &planned.model, &planned.adapter, weights);
     if diagnostics.fails(false) {
         return Err(PackageError::Disagrees {
             manifest: manifest_path.to_owned(),
@@ -516,7 +515,7 @@ pub fn packaged_manifest(
             .rsplit('/')
             .next()
             .and_then(|i| i.parse::<usize>().ok())
-            .unwrap_or(0);
+            .expect("a 2.0 base model's pointer is /base_models/<index>");
         if let Some(e) = root
             .get("base_models")
             .and_then(|arr| edit::keep_one(source, arr, index))

@@ -1,7 +1,8 @@
 //! The hardened streaming reader: one pass over gzip + tar with fixed buffers, in one of two
 //! [`ReadMode`]s.
 //!
-//! - [`ReadMode::Canonical`] (what `verify` and `sign` use, and what [`visit`] and [`scan`] do):
+//! - [`ReadMode::Canonical`] (what `verify` and `sign` use, and what [`read_members`] and
+//!   [`read_members_keeping`] do):
 //!   only the bytes our writer can produce are accepted. The gzip header must be the writer's
 //!   fixed 10 bytes, the member the only one; every tar header must be byte for byte the header
 //!   [`header::member_headers`] builds for that member's name, size and mtime (one mtime for the
@@ -12,7 +13,7 @@
 //!   reader can see different files.
 //! - [`ReadMode::Lenient`] (what `validate` uses): well-formed tar from other tools is read (GNU
 //!   long names, pax `path`/`size`, ustar prefixes, directory entries), and the first
-//!   difference from the canonical form is reported in [`Scanned::non_canonical`] instead of
+//!   difference from the canonical form is reported in [`Listing::non_canonical`] instead of
 //!   refusing.
 //!
 //! Both modes refuse, each with its own [`ReadError`] variant, what is unsafe whatever the
@@ -29,7 +30,7 @@ use thiserror::Error;
 
 use super::gzip::{GzFault, GzipReader, SourceError, GZIP_HEADER};
 use super::header::{self, BLOCK, NAME_FIELD};
-use super::name::{check_member_name, display_bytes, display_name, NameProblem, MAX_NAME_LEN};
+use crate::names::{check_member_name, display_bytes, display_name, NameProblem, MAX_NAME_LEN};
 
 /// Largest pax extended header or GNU long-name entry accepted.
 const MAX_EXTENSION: u64 = 64 * 1024;
@@ -46,11 +47,11 @@ pub enum ReadMode {
     /// every decision about trust (`verify`, `sign`).
     Canonical,
     /// Well-formed tar from other tools too; the first difference from the canonical form is
-    /// reported in [`Scanned::non_canonical`]. For explaining a package (`validate`).
+    /// reported in [`Listing::non_canonical`]. For explaining a package (`validate`).
     Lenient,
 }
 
-/// Bounds on what [`visit`] and [`scan`] accept.
+/// Bounds on what [`read_members`] and [`read_members_keeping`] accept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
     /// Most entries (files and directories).
@@ -59,8 +60,8 @@ pub struct Limits {
     pub max_member_size: u64,
     /// Largest sum of member sizes, in bytes: the decompression-bomb bound.
     pub max_total_size: u64,
-    /// Largest member whose bytes [`scan`] keeps in memory ([`visit`] ignores it: its callback
-    /// decides what to hold).
+    /// Largest member whose bytes [`read_members_keeping`] keeps in memory ([`read_members`]
+    /// ignores it: its callback decides what to hold).
     pub max_kept_size: u64,
 }
 
@@ -89,12 +90,12 @@ pub struct MemberInfo {
     pub sha256: String,
 }
 
-/// What [`visit`] tells its callback about a member before the callback reads its bytes.
+/// What [`read_members`] tells its callback about a member before the callback reads its
+/// bytes.
 ///
 /// Only names and sizes that passed every check reach the callback: the name rule, the entry
 /// type, the duplicate check, the [`Limits`] and, in canonical mode, the header comparison.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct MemberHead {
     /// Name inside the archive.
     pub path: String,
@@ -102,10 +103,9 @@ pub struct MemberHead {
     pub size: u64,
 }
 
-/// Why [`visit`] stopped: the package was refused, or the callback failed.
+/// Why [`read_members`] stopped: the package was refused, or the callback failed.
 #[derive(Debug, Error)]
-#[non_exhaustive]
-pub enum VisitError<E: std::error::Error + 'static> {
+pub enum ReadMembersError<E: std::error::Error + 'static> {
     /// The package was refused. Takes precedence over a callback error caused by it (a callback
     /// whose read failed because the stream was truncated gets [`ReadError::Truncated`] here).
     #[error(transparent)]
@@ -121,25 +121,24 @@ pub enum VisitError<E: std::error::Error + 'static> {
     },
 }
 
-/// What [`scan`] found.
+/// What reading a package found: every member with its digest, the bytes of the members
+/// [`read_members_keeping`] was asked to keep, and how the package differs from the canonical
+/// form. One type for both readers ([`read_members`] keeps nothing itself: its callback sees
+/// the bytes).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Scanned {
+pub struct Listing {
     /// Every regular-file member, in archive order.
     pub members: Vec<MemberInfo>,
-    /// The bytes of the members selected by `keep`.
+    /// The bytes of the members selected by `keep` ([`read_members_keeping`]); empty for
+    /// [`read_members`].
     pub kept: BTreeMap<String, Vec<u8>>,
     /// [`ReadMode::Lenient`]: the first way in which the package differs from what our writer
     /// produces, if it does. Always `None` in canonical mode, which refuses instead.
     pub non_canonical: Option<NonCanonical>,
-}
-
-/// What [`visit_in`] found besides what its callback saw.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Visited {
-    /// Every regular-file member, in archive order.
-    pub members: Vec<MemberInfo>,
-    /// As [`Scanned::non_canonical`].
-    pub non_canonical: Option<NonCanonical>,
+    /// The mtime of the first member's header: in canonical mode the one mtime of every header
+    /// (what the writer was given), so a rewrite with it leaves every header as it was. `None`
+    /// for an archive without members.
+    pub mtime: Option<u64>,
 }
 
 /// The broad reason a package was refused, for callers that map refusals to outcomes (the
@@ -366,7 +365,6 @@ impl fmt::Display for NonCanonical {
 
 /// Why a package was refused.
 #[derive(Debug, Error)]
-#[non_exhaustive]
 pub enum ReadError {
     /// Reading the input failed.
     #[error("reading the package failed: {0}")]
@@ -794,23 +792,28 @@ fn name_error(path: &str, problem: NameProblem) -> ReadError {
         NameProblem::Empty => ReadError::EmptyName,
         NameProblem::Absolute => ReadError::AbsolutePath { path },
         NameProblem::ParentDir => ReadError::ParentDirComponent { path },
-        problem => ReadError::InvalidName { path, problem },
+        problem @ (NameProblem::CurrentDir
+        | NameProblem::EmptyComponent
+        | NameProblem::Backslash
+        | NameProblem::ControlCharacter
+        | NameProblem::BidiControl
+        | NameProblem::TooLong) => ReadError::InvalidName { path, problem },
     }
 }
 
 /// Reads a `.expert` archive once, in canonical mode, from start to end, and returns every
 /// member's name, size and SHA-256, plus the bytes of the members for which `keep(path)` is
-/// true. [`scan_in`] with [`ReadMode::Canonical`].
+/// true. [`read_members_keeping_in`] with [`ReadMode::Canonical`].
 ///
 /// # Errors
 ///
-/// As [`scan_in`].
-pub fn scan<R: Read>(
+/// As [`read_members_keeping_in`].
+pub fn read_members_keeping<R: Read>(
     input: R,
     limits: &Limits,
     keep: &dyn Fn(&str) -> bool,
-) -> Result<Scanned, ReadError> {
-    scan_in(ReadMode::Canonical, input, limits, keep)
+) -> Result<Listing, ReadError> {
+    read_members_keeping_in(ReadMode::Canonical, input, limits, keep)
 }
 
 /// Reads a `.expert` archive once, from start to end, and returns every member's name, size and
@@ -818,20 +821,20 @@ pub fn scan<R: Read>(
 /// the first difference from the canonical form.
 ///
 /// Memory is bounded by the buffers, the member list and the kept members (each at most
-/// [`Limits::max_kept_size`]), whatever the input. Built on [`visit_in`].
+/// [`Limits::max_kept_size`]), whatever the input. Built on [`read_members_in`].
 ///
 /// # Errors
 ///
 /// A [`ReadError`] variant for each reason a package is refused; see the type.
 /// [`ReadError::KeptTooLarge`] when a member to keep is over [`Limits::max_kept_size`].
-pub fn scan_in<R: Read>(
+pub fn read_members_keeping_in<R: Read>(
     mode: ReadMode,
     input: R,
     limits: &Limits,
     keep: &dyn Fn(&str) -> bool,
-) -> Result<Scanned, ReadError> {
+) -> Result<Listing, ReadError> {
     let mut kept = BTreeMap::new();
-    let visited = visit_in(mode, input, limits, &mut |head, data| {
+    let listing = read_members_in(mode, input, limits, &mut |head, data| {
         if !keep(&head.path) {
             return Ok(());
         }
@@ -844,33 +847,30 @@ pub fn scan_in<R: Read>(
         }
         // `size` is at most `max_kept_size`, so this allocation is bounded.
         let mut bytes = Vec::with_capacity(head.size as usize);
-        // A failed read is a stream fault, which `visit` reports in place of this error.
+        // A failed read is a stream fault, which `read_members_in` reports in place of this
+        // error.
         data.read_to_end(&mut bytes).map_err(ReadError::Io)?;
         kept.insert(head.path.clone(), bytes);
         Ok(())
     })
     .map_err(|e| match e {
-        VisitError::Read(e) | VisitError::Member { source: e, .. } => e,
+        ReadMembersError::Read(e) | ReadMembersError::Member { source: e, .. } => e,
     })?;
-    Ok(Scanned {
-        members: visited.members,
-        kept,
-        non_canonical: visited.non_canonical,
-    })
+    Ok(Listing { kept, ..listing })
 }
 
 /// Reads a `.expert` archive once, in canonical mode, calling `on_member` for every member:
-/// [`visit_in`] with [`ReadMode::Canonical`], returning the member list.
+/// [`read_members_in`] with [`ReadMode::Canonical`].
 ///
 /// # Errors
 ///
-/// As [`visit_in`].
-pub fn visit<R: Read, E: std::error::Error + 'static>(
+/// As [`read_members_in`].
+pub fn read_members<R: Read, E: std::error::Error + 'static>(
     input: R,
     limits: &Limits,
     on_member: &mut dyn FnMut(&MemberHead, &mut dyn Read) -> Result<(), E>,
-) -> Result<Vec<MemberInfo>, VisitError<E>> {
-    visit_in(ReadMode::Canonical, input, limits, on_member).map(|v| v.members)
+) -> Result<Listing, ReadMembersError<E>> {
+    read_members_in(ReadMode::Canonical, input, limits, on_member)
 }
 
 /// Reads a `.expert` archive once, from start to end, calling `on_member` for every regular-file
@@ -880,27 +880,27 @@ pub fn visit<R: Read, E: std::error::Error + 'static>(
 ///
 /// The callback streams the bytes (e.g. into an [`ArchiveWriter`](super::ArchiveWriter)); bytes
 /// it does not read are skipped, but every byte is still decompressed, checked and hashed, so the
-/// returned list is the same as [`scan_in`]'s whatever the callback does. A member reaches the
+/// returned list is the same as [`read_members_keeping_in`]'s whatever the callback does. A member reaches the
 /// callback only once its header, name, type, uniqueness, size and (canonical mode) form have
 /// passed; its padding and the end of the stream (end marker, gzip trailer, nothing after it)
 /// are checked afterwards. A callback that has already acted on earlier members must therefore
-/// treat its work as provisional until `visit_in` returns `Ok` (write to an
-/// [`AtomicFile`](super::AtomicFile) and commit afterwards).
+/// treat its work as provisional until `read_members_in` returns `Ok` (write to an
+/// [`AtomicFile`](crate::fs::AtomicFile) and commit afterwards).
 ///
 /// Memory is bounded by fixed buffers and the member list, whatever the input.
 ///
 /// # Errors
 ///
-/// [`VisitError::Read`] with a [`ReadError`] variant for each reason a package is refused (see
+/// [`ReadMembersError::Read`] with a [`ReadError`] variant for each reason a package is refused (see
 /// the type), including a fault met while the callback was reading: the callback's reader then
 /// returns an `io::Error` and the fault is reported here, whatever the callback returned.
-/// [`VisitError::Member`] when the callback returns an error; reading stops there.
-pub fn visit_in<R: Read, E: std::error::Error + 'static>(
+/// [`ReadMembersError::Member`] when the callback returns an error; reading stops there.
+pub fn read_members_in<R: Read, E: std::error::Error + 'static>(
     mode: ReadMode,
     input: R,
     limits: &Limits,
     on_member: &mut dyn FnMut(&MemberHead, &mut dyn Read) -> Result<(), E>,
-) -> Result<Visited, VisitError<E>> {
+) -> Result<Listing, ReadMembersError<E>> {
     let mut r = GzipReader::new(input).map_err(from_io)?;
     let mut form = Form {
         mode,
@@ -938,9 +938,11 @@ pub fn visit_in<R: Read, E: std::error::Error + 'static>(
                 form.differ(None, Difference::LongNameAlone)?;
             }
             finish_after_end_marker(&mut r, &mut buf, &mut form)?;
-            return Ok(Visited {
+            return Ok(Listing {
                 members,
+                kept: BTreeMap::new(),
                 non_canonical: form.first,
+                mtime: form.mtime,
             });
         }
         let header = tar::Header::from_byte_slice(&block);
@@ -1126,7 +1128,7 @@ pub fn visit_in<R: Read, E: std::error::Error + 'static>(
             return Err(fault.into());
         }
         if let Err(source) = outcome {
-            return Err(VisitError::Member {
+            return Err(ReadMembersError::Member {
                 path: head.path,
                 source,
             });
@@ -1157,8 +1159,9 @@ pub fn visit_in<R: Read, E: std::error::Error + 'static>(
     }
 }
 
-/// The reader a [`visit`] callback gets: exactly one member's bytes, hashed as they pass. A
-/// stream fault is kept in `fault` for `visit` to report as its [`ReadError`], and the callback
+/// The reader a [`read_members`] callback gets: exactly one member's bytes, hashed as they
+/// pass. A stream fault is kept in `fault` for `read_members_in` to report as its
+/// [`ReadError`], and the callback
 /// sees an `io::Error` with the same message.
 struct MemberData<'a, R: Read> {
     inner: &'a mut GzipReader<R>,
@@ -1233,39 +1236,5 @@ fn finish_after_end_marker(
         0 => form.differ(None, Difference::OneEndBlock),
         512 => Ok(()),
         _ => form.differ(None, Difference::AfterEnd),
-    }
-}
-
-/// Opens a package file for [`visit`] or [`scan`]: it must be a regular file (a symlink to one
-/// is followed). On Unix it is opened with `O_NONBLOCK`, so a FIFO or a device given as the
-/// package is refused instead of blocking forever on `open`; the check is made on the opened
-/// handle, so nothing can be swapped in between.
-///
-/// # Errors
-///
-/// The `io::Error` of opening, or one of kind `InvalidInput` saying "it is a directory" / "it
-/// is not a regular file".
-pub fn open_package(path: &std::path::Path) -> io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NONBLOCK);
-    }
-    let file = options.open(path)?;
-    let meta = file.metadata()?;
-    if meta.is_file() {
-        Ok(file)
-    } else if meta.is_dir() {
-        Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "it is a directory",
-        ))
-    } else {
-        Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "it is not a regular file",
-        ))
     }
 }

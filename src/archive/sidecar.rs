@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use super::atomic::{AtomicError, AtomicFile};
+use crate::fs::{AtomicError, AtomicFile};
 
 /// Why the sidecar could not be written.
 #[derive(Debug, Error)]

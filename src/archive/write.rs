@@ -13,7 +13,7 @@ use thiserror::Error;
 use super::gzip::{GzError, Mode, SegmentedGzip};
 use super::header::{member_headers, padding, BLOCK, END_OF_ARCHIVE};
 use super::member::ContentKind;
-use super::name::{check_member_name, display_name, NameProblem};
+use crate::names::{check_member_name, display_name, NameProblem};
 
 /// The default member mtime: 1980-01-01T00:00:00Z.
 ///
@@ -55,7 +55,6 @@ impl Default for WriteOptions {
 
 /// Why writing an archive failed.
 #[derive(Debug, Error)]
-#[non_exhaustive]
 pub enum WriteError {
     /// The member name breaks the member-name rule.
     #[error("cannot add `{}` to the package: {problem}", display_name(path))]

@@ -3,6 +3,9 @@
 //! these values into library options. Doc comments and [`EXAMPLES`] become `--help`, the man
 //! pages and the completion scripts.
 
+pub mod complete;
+pub mod man;
+
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum, ValueHint};
 use std::path::PathBuf;

@@ -3,10 +3,10 @@
 //! public key for stock minisign (`.minisign.pub`). Prints the key id and the commands to run
 //! next.
 
-use super::key_input::{self, Confirm};
 use crate::cli::{Format, KeygenArgs};
 use crate::error::CliError;
 use crate::exit::ExitStatus;
+use crate::key_input::{self, Confirm};
 use crate::render::Ui;
 use expert_cli::signing::{self, KeyFileOptions, SecretKey};
 use serde_json::json;
@@ -65,12 +65,12 @@ pub fn run(args: KeygenArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
         );
         ui.outln(&info.key_id);
         if !ui.quiet {
-            eprintln!(
-                "next: expert-cli sign --expert PACKAGE.expert --key {}\n      expert-cli verify --expert PACKAGE.expert --pubkey {}\n      minisign -V -p {} -m PACKAGE.expert   (checks PACKAGE.expert.minisig from `sign --minisig`)",
+            ui.err(&format!(
+                "next: expert-cli sign --expert PACKAGE.expert --key {}\n      expert-cli verify --expert PACKAGE.expert --pubkey {}\n      minisign -V -p {} -m PACKAGE.expert   (checks PACKAGE.expert.minisig from `sign --minisig`)\n",
                 info.private_path.display(),
                 info.public_path.display(),
                 info.minisign_public_path.display()
-            );
+            ));
         }
     }
     Ok(ExitStatus::Success)

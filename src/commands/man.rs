@@ -1,8 +1,6 @@
-//! `man [--output DIR]`: man pages generated from the clap tree ([`crate::cli::command`]) with
-//! clap_mangen, plus EXIT STATUS (from `exit.rs`'s table), ENVIRONMENT (from `env.rs`'s) and
-//! EXAMPLES (from [`crate::cli::EXAMPLES`]). Without `--output`, `expert-cli.1` goes to stdout;
-//! with it, `expert-cli.1` and one `expert-cli-COMMAND.1` per command are written (atomically,
-//! `--force` to replace).
+//! `man [--output DIR]`: the man pages ([`crate::cli::man::pages`]). Without `--output`,
+//! `expert-cli.1` goes to stdout; with it, `expert-cli.1` and one `expert-cli-COMMAND.1` per
+//! command are written (atomically, `--force` to replace).
 
 use crate::cli::ManArgs;
 use crate::error::CliError;
@@ -10,7 +8,15 @@ use crate::exit::ExitStatus;
 use crate::render::Ui;
 
 pub fn run(args: ManArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
-    let pages = pages()?;
+    let pages = crate::cli::man::pages().map_err(|e| {
+        CliError::new(
+            ExitStatus::Io,
+            format!(
+                "cannot render the man page: {}",
+                crate::error::io_reason(&e)
+            ),
+        )
+    })?;
     let Some(dir) = &args.output else {
         let (_, main) = &pages[0];
         ui.out(&String::from_utf8_lossy(main));
@@ -27,7 +33,7 @@ pub fn run(args: ManArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
     if !args.force {
         for (name, _) in &pages {
             let path = dir.join(name);
-            expert_cli::archive::check_output_free(&path, false)?;
+            expert_cli::fs::check_output_free(&path, false)?;
         }
     }
     for (name, bytes) in &pages {
@@ -36,101 +42,4 @@ pub fn run(args: ManArgs, ui: &Ui) -> Result<ExitStatus, CliError> {
         ui.outln(&path.display().to_string());
     }
     Ok(ExitStatus::Success)
-}
-
-/// `(file name, roff bytes)` for the main page, then one per visible command, in tree order.
-fn pages() -> Result<Vec<(String, Vec<u8>)>, CliError> {
-    let mut cmd = crate::cli::command().disable_help_subcommand(true);
-    // `build` gives each subcommand its display name, `expert-cli-validate`.
-    cmd.build();
-    // The main page shows each command's first example.
-    let firsts: Vec<(&str, &str)> = crate::cli::EXAMPLES
-        .iter()
-        .filter_map(|(_, e)| e.first().copied())
-        .collect();
-    let mut pages = vec![render(cmd.clone(), &firsts)?];
-    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
-        let examples = crate::cli::examples(sub.get_name());
-        // The examples get their own section instead of clap_mangen's EXTRA.
-        let sub = sub.clone().after_help(None::<&str>);
-        pages.push(render(sub, examples)?);
-    }
-    Ok(pages)
-}
-
-fn render(cmd: clap::Command, examples: &[(&str, &str)]) -> Result<(String, Vec<u8>), CliError> {
-    let man = clap_mangen::Man::new(cmd);
-    let mut bytes = Vec::new();
-    man.render(&mut bytes).map_err(|e| {
-        CliError::new(
-            ExitStatus::Io,
-            format!(
-                "cannot render the man page: {}",
-                crate::error::io_reason(&e)
-            ),
-        )
-    })?;
-    let page = String::from_utf8_lossy(&bytes).into_owned();
-    let sections = sections(examples);
-    // Before VERSION, the page's last section, as man-pages(7) orders them.
-    let page = match page.find(".SH VERSION") {
-        Some(at) => format!("{}{sections}{}", &page[..at], &page[at..]),
-        None => page + &sections,
-    };
-    Ok((man.get_filename(), page.into_bytes()))
-}
-
-/// EXIT STATUS, ENVIRONMENT and EXAMPLES in roff.
-fn sections(examples: &[(&str, &str)]) -> String {
-    let mut roff = String::from(".SH \"EXIT STATUS\"\n");
-    for status in ExitStatus::ALL {
-        roff.push_str(&format!(
-            ".TP\n\\fB{}\\fR\n{}\n",
-            status.code(),
-            text(status.meaning())
-        ));
-    }
-    roff.push_str(".SH ENVIRONMENT\n");
-    for (name, meaning) in crate::env::ALL {
-        roff.push_str(&format!(
-            ".TP\n\\fB{}\\fR\n{}\n",
-            escape(name),
-            text(meaning)
-        ));
-    }
-    if !examples.is_empty() {
-        roff.push_str(".SH EXAMPLES\n");
-        for (what, line) in examples {
-            roff.push_str(&format!(
-                ".PP\n{}\n.PP\n.RS 4\n.nf\n\\fB{}\\fR\n.fi\n.RE\n",
-                text(what),
-                escape(line)
-            ));
-        }
-    }
-    roff
-}
-
-/// A line of prose: `code` spans in bold.
-fn text(s: &str) -> String {
-    let mut out = String::new();
-    for (i, part) in s.split('`').enumerate() {
-        if i % 2 == 1 {
-            out.push_str(&format!("\\fB{}\\fR", escape(part)));
-        } else {
-            out.push_str(&escape(part));
-        }
-    }
-    out
-}
-
-/// Escapes roff's specials: backslashes, hyphens (`\-`, so they copy as ASCII) and a control
-/// character at the start of a line.
-fn escape(s: &str) -> String {
-    let s = s.replace('\\', "\\e").replace('-', "\\-");
-    if s.starts_with('.') || s.starts_with('\'') {
-        format!("\\&{s}")
-    } else {
-        s
-    }
 }

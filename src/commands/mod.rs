@@ -1,7 +1,6 @@
 //! One match over the commands; each command file holds that command's whole story.
 
 mod completions;
-mod key_input;
 mod keygen;
 mod man;
 mod migrate;
@@ -74,7 +73,7 @@ fn check_format(command: &str, format: Format) -> Result<(), CliError> {
             ),
             format!("use --format {}", list.join(" or ")),
         ),
-        _ => (
+        (Format::Text | Format::Json, _) => (
             format!(
                 "`{command}` prints a script or a page: it takes only --format text, not {given}"
             ),
@@ -113,11 +112,11 @@ fn signing_time() -> Result<u64, CliError> {
 }
 
 /// Writes a small file (a migrated manifest, a man page, a training plan) through the one
-/// guarded-commit helper, [`expert_cli::archive::write_atomically`]: nothing half-written, not
+/// guarded-commit helper, [`expert_cli::fs::write_atomically`]: nothing half-written, not
 /// even on Ctrl-C, and an existing file is kept unless `force`.
 fn write_atomically(path: &std::path::Path, bytes: &[u8], force: bool) -> Result<(), CliError> {
     use std::io::Write;
-    expert_cli::archive::write_atomically(path, force, 0o644, |file| {
+    expert_cli::fs::write_atomically(path, force, 0o644, |file| {
         file.write_all(bytes)
             .map_err(|e| CliError::io("write", path, &e))
     })

@@ -129,12 +129,12 @@ fn text(ui: &Ui, reports: &[FileReport], strict: bool) {
             .schema
             .map(|s| format!(" (schema {s})"))
             .unwrap_or_default();
-        eprintln!(
-            "{verdict}: {}{schema}: {e} error{}, {w} warning{}",
+        ui.err(&format!(
+            "{verdict}: {}{schema}: {e} error{}, {w} warning{}\n",
             r.path,
             plural(e),
             plural(w)
-        );
+        ));
     }
 }
 

@@ -58,7 +58,7 @@ fn diagnostics(ui: &Ui, path: &str, report: &MigrateReport) {
         if d.severity == Severity::Note && !ui.verbose {
             continue;
         }
-        eprint!("{}", text_line(ui, path, d));
+        ui.err(&text_line(ui, path, d));
         shown += 1;
     }
     let errors = report.diagnostics.count(Severity::Error);

@@ -1,6 +1,9 @@
-//! Where output goes: results on stdout, talk on stderr; colour only on a terminal and never
-//! under `NO_COLOR`. A closed stdout (`| head`) is remembered, later results are dropped, and
-//! `main` ends the run quietly with success; a closed stderr is ignored.
+//! Where output goes: results on stdout, talk on stderr; colour only where `anstream` says a
+//! stream takes it (a terminal, no `NO_COLOR`, `CLICOLOR`/`CLICOLOR_FORCE` honoured, and on
+//! Windows a console that shows ANSI colours or is driven through its API). Styles are
+//! `anstyle`'s, so this module writes no escape code by hand; without colour the bytes are the
+//! text alone. A closed stdout (`| head`) is remembered, later results are dropped, and `main`
+//! ends the run quietly with success; a closed stderr is ignored.
 
 pub mod diagnostics;
 pub mod migrate;
@@ -11,6 +14,8 @@ pub mod train;
 pub mod verify;
 
 use crate::cli::{ColorChoice, Format, GlobalArgs};
+use anstream::AutoStream;
+use anstyle::AnsiColor;
 use std::cell::Cell;
 use std::io::{IsTerminal, Write};
 
@@ -22,8 +27,11 @@ pub struct Ui {
     pub quiet: bool,
     /// More detail.
     pub verbose: bool,
-    color_out: bool,
-    color_err: bool,
+    /// How stdout takes colour: `Never`, or how `anstream` writes it (ANSI, or the Windows
+    /// console API).
+    color_out: anstream::ColorChoice,
+    /// The same for stderr.
+    color_err: anstream::ColorChoice,
     stdout_closed: Cell<bool>,
 }
 
@@ -41,19 +49,27 @@ pub enum Style {
 }
 
 impl Ui {
-    /// The UI for `args` and the given value of `NO_COLOR`.
-    pub fn new(args: &GlobalArgs, no_color: bool) -> Self {
-        let want = |tty: bool| match args.color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => tty && !no_color,
+    /// The UI for `args`: `--color auto` leaves the choice per stream to `anstream`
+    /// (terminal detection, `NO_COLOR`, `CLICOLOR`, `CLICOLOR_FORCE`).
+    pub fn new(args: &GlobalArgs) -> Self {
+        let choice = match args.color {
+            ColorChoice::Always => anstream::ColorChoice::Always,
+            ColorChoice::Never => anstream::ColorChoice::Never,
+            ColorChoice::Auto => anstream::ColorChoice::Auto,
+        };
+        let (color_out, color_err) = match choice {
+            anstream::ColorChoice::Auto => (
+                AutoStream::choice(&std::io::stdout()),
+                AutoStream::choice(&std::io::stderr()),
+            ),
+            chosen => (chosen, chosen),
         };
         Self {
             format: args.format,
             quiet: args.quiet,
             verbose: args.verbose,
-            color_out: want(std::io::stdout().is_terminal()),
-            color_err: want(std::io::stderr().is_terminal()),
+            color_out,
+            color_err,
             stdout_closed: Cell::new(false),
         }
     }
@@ -78,7 +94,7 @@ impl Ui {
         if self.stdout_closed.get() {
             return;
         }
-        if let Err(e) = write_stdout(text) {
+        if let Err(e) = write_to(std::io::stdout().lock(), self.color_out, text) {
             if e.kind() == std::io::ErrorKind::BrokenPipe {
                 self.stdout_closed.set(true);
             }
@@ -99,8 +115,7 @@ impl Ui {
     }
     /// Writes `text` to stderr as is; a closed stderr is ignored (`eprint!` would panic).
     pub fn err(&self, text: &str) {
-        let mut err = std::io::stderr().lock();
-        let _ = err.write_all(text.as_bytes()).and_then(|_| err.flush());
+        let _ = write_to(std::io::stderr().lock(), self.color_err, text);
     }
 
     /// A status line on stderr, cargo style: `   Packaging expert-sql v0.1.0`.
@@ -134,24 +149,66 @@ impl Ui {
     }
 }
 
-/// Writes `text` to stdout and flushes it.
+/// Writes `text` to stdout and flushes it (no colour: what `main` writes before a [`Ui`]
+/// exists).
 ///
 /// # Errors
 /// The write's error; `BrokenPipe` when the reader has gone.
 pub fn write_stdout(text: &str) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes()).and_then(|_| out.flush())
+    write_to(std::io::stdout().lock(), anstream::ColorChoice::Never, text)
 }
 
-fn paint(on: bool, style: Style, text: &str) -> String {
-    if !on {
-        return text.to_owned();
+/// Writes `text` to `stream` and flushes it. Without colour the bytes go as they are; with it,
+/// through `anstream`, which passes the styles on as ANSI codes or, on a Windows console
+/// without ANSI support, as console calls.
+fn write_to<S: anstream::stream::RawStream + anstream::stream::AsLockedWrite>(
+    stream: S,
+    color: anstream::ColorChoice,
+    text: &str,
+) -> std::io::Result<()> {
+    match color {
+        anstream::ColorChoice::Never => {
+            let mut raw = stream;
+            raw.write_all(text.as_bytes())?;
+            raw.flush()
+        }
+        chosen @ (anstream::ColorChoice::Always
+        | anstream::ColorChoice::AlwaysAnsi
+        | anstream::ColorChoice::Auto) => {
+            let mut styled = AutoStream::new(stream, chosen);
+            styled.write_all(text.as_bytes())?;
+            styled.flush()
+        }
     }
-    let code = match style {
-        Style::Red => "1;31",
-        Style::Yellow => "1;33",
-        Style::Cyan => "36",
-        Style::Green => "1;32",
-    };
-    format!("\x1b[{code}m{text}\x1b[0m")
+}
+
+impl Style {
+    /// The `anstyle` style: bold red, bold yellow, cyan, bold green.
+    fn anstyle(self) -> anstyle::Style {
+        let (color, bold) = match self {
+            Style::Red => (AnsiColor::Red, true),
+            Style::Yellow => (AnsiColor::Yellow, true),
+            Style::Cyan => (AnsiColor::Cyan, false),
+            Style::Green => (AnsiColor::Green, true),
+        };
+        let style = anstyle::Style::new().fg_color(Some(color.into()));
+        if bold {
+            style.bold()
+        } else {
+            style
+        }
+    }
+}
+
+/// `text` in `style` when the stream takes colour, else `text` alone.
+fn paint(color: anstream::ColorChoice, style: Style, text: &str) -> String {
+    match color {
+        anstream::ColorChoice::Never => text.to_owned(),
+        anstream::ColorChoice::Always
+        | anstream::ColorChoice::AlwaysAnsi
+        | anstream::ColorChoice::Auto => {
+            let style = style.anstyle();
+            format!("{style}{text}{style:#}")
+        }
+    }
 }

@@ -46,7 +46,8 @@ impl PackageEvents for PackageUi<'_> {
                 .iter()
                 .filter(|d| d.severity == Severity::Warning)
             {
-                eprint!("{}", super::diagnostics::text_line(self.ui, &path, d));
+                self.ui
+                    .err(&super::diagnostics::text_line(self.ui, &path, d));
             }
         }
         if !self.dry_run {

@@ -258,7 +258,7 @@ pub fn planned(ui: &Ui, plan: &TrainingPlan) {
         ),
     );
     if ui.verbose {
-        eprint!("{}", plan_text(plan));
+        ui.err(&plan_text(plan));
     }
     for w in &plan.warnings {
         ui.warn(w);
@@ -290,13 +290,19 @@ pub fn planned(ui: &Ui, plan: &TrainingPlan) {
 pub fn failed(ui: &Ui, e: &TrainError) {
     match e {
         TrainError::BadLines { scan, .. } => {
-            eprint!(
-                "{}",
-                bad_lines_text(&ScanSummary::from(&**scan as &Scan), 20)
-            )
+            ui.err(&bad_lines_text(&ScanSummary::from(&**scan as &Scan), 20))
         }
-        TrainError::Python { traceback, .. } if ui.verbose => eprintln!("{traceback}"),
-        _ => {}
+        TrainError::Python { traceback, .. } if ui.verbose => ui.err(&format!("{traceback}\n")),
+        TrainError::Python { .. }
+        | TrainError::Select { .. }
+        | TrainError::NoDataset { .. }
+        | TrainError::Unsupported { .. }
+        | TrainError::Missing { .. }
+        | TrainError::Dataset(_)
+        | TrainError::Empty { .. }
+        | TrainError::Write { .. }
+        | TrainError::PythonEnv { .. }
+        | TrainError::NoPython => {}
     }
 }
 

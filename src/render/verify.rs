@@ -99,7 +99,7 @@ pub fn report(ui: &Ui, report: &VerifyReport, trust: &Trust<'_>, status: ExitSta
     }
     if let Some(text) = hint(&report.outcome, trust, &signer) {
         if !ui.quiet {
-            eprintln!("{}: {text}", ui.paint_err(Style::Cyan, "hint"));
+            ui.err(&format!("{}: {text}\n", ui.paint_err(Style::Cyan, "hint")));
         }
     }
 }
@@ -116,7 +116,7 @@ fn how(report: &VerifyReport) -> String {
             "; every member checked, and the detached signature `{}` verifies too",
             m.path.display()
         ),
-        _ => String::new(),
+        (Check::Full, Some(_)) | (Check::Full | Check::Detached, None) => String::new(),
     }
 }
 
@@ -161,8 +161,22 @@ fn hint(outcome: &Outcome, trust: &Trust<'_>, signer: &Signer) -> Option<String>
         Outcome::Invalid(Reason::Unexpected { .. }) => {
             "this is not the release you asked for: it may be an older or substituted package".to_owned()
         }
-        Outcome::Invalid(_) => {
-            "do not use this package: it differs from what was signed or packaged".to_owned()
-        }
+        Outcome::Invalid(
+            Reason::Unreadable(_)
+            | Reason::NotCanonical(_)
+            | Reason::Manifest(_)
+            | Reason::Signature(
+                SigFileError::TooLarge { .. } | SigFileError::Malformed { .. },
+            )
+            | Reason::Integrity(_)
+            | Reason::BadSignature { .. }
+            | Reason::NotByNamedKey { .. }
+            | Reason::SignerMismatch { .. }
+            | Reason::ListsReserved { .. }
+            | Reason::MissingMember { .. }
+            | Reason::ExtraMember { .. }
+            | Reason::DigestMismatch { .. }
+            | Reason::Renamed { .. },
+        ) => "do not use this package: it differs from what was signed or packaged".to_owned(),
     })
 }

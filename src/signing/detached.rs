@@ -33,7 +33,7 @@ use super::minisign::{self, MinisignError, Prehasher, Signature, MAX_TRUSTED_COM
 use super::statement::{is_forbidden_char, ExpertFacts, SignedIntegrity};
 use super::trust::{TrustedKey, TrustedKeys};
 use super::verify::{check_expectations, parse_manifest, Outcome, Signer, Verdict, VerifyOptions};
-use crate::archive::{self, VisitError, MANIFEST_NAME};
+use crate::archive::{self, ReadMembersError, MANIFEST_NAME};
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use std::ffi::OsString;
@@ -532,7 +532,7 @@ pub(crate) fn fast_path(
     // One pass: `manifest.json` from the hashed bytes, then the rest of the file.
     let mut hashed = Prehashing::new(file);
     let mut manifest = None;
-    let first = archive::visit(
+    let first = archive::read_members(
         io::BufReader::with_capacity(HASH_BUFFER_LEN, &mut hashed),
         &opts.limits,
         &mut |head, data| {
@@ -550,16 +550,16 @@ pub(crate) fn fast_path(
     );
     let manifest = match (first, manifest) {
         (
-            Err(VisitError::Member {
+            Err(ReadMembersError::Member {
                 source: FirstMember::Read,
                 ..
             }),
             Some(m),
         ) => m,
-        (Err(VisitError::Member { source, .. }), _) => {
+        (Err(ReadMembersError::Member { source, .. }), _) => {
             return FastPath::FallBack(check.with(DetachedProblem::Package(source.to_string())))
         }
-        (Err(VisitError::Read(e)), _) => {
+        (Err(ReadMembersError::Read(e)), _) => {
             return FastPath::FallBack(check.with(DetachedProblem::Package(format!(
                 "the package is refused: {e}"
             ))))

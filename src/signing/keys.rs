@@ -17,8 +17,8 @@
 //! The key id is the first 16 hex digits (8 bytes) of the SHA-256 of the 32 raw public key
 //! bytes: short enough to read aloud, and only a hint; trust always compares full keys.
 
-use crate::archive::{AtomicError, AtomicFile};
 use crate::digest::sha256_hex;
+use crate::fs::{AtomicError, AtomicFile};
 use crate::signing::minisign;
 use crate::signing::statement::{check_text_value, ValueProblem};
 use ed25519_dalek::pkcs8::KeypairBytes;

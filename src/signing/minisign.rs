@@ -238,6 +238,13 @@ pub fn key_id(keynum: &[u8; 8]) -> String {
     format!("{:X}", u64::from_le_bytes(*keynum))
 }
 
+/// Whether a key id as minisign prints it ([`key_id`]: upper case, no leading zeros) names the
+/// same key as one of ours (16 lower-case digits): the same number, not the same text.
+pub fn same_key_id(minisign: &str, ours: &str) -> bool {
+    let number = |id: &str| u64::from_str_radix(id, 16).ok();
+    number(minisign).is_some_and(|n| Some(n) == number(ours))
+}
+
 // ---- public keys ------------------------------------------------------------------------
 
 /// The base64 line of `key`'s minisign public key (what `minisign -P` takes), with its
@@ -673,6 +680,13 @@ mod tests {
         assert_eq!(pk.key_id(), "56475aa75463474c");
         // minisign stores the u64 little-endian: the last printed byte comes first.
         assert_eq!(derived_keynum(&pk)[0], 0x4c);
+        assert!(same_key_id(&key_id(&derived_keynum(&pk)), &pk.key_id()));
+        // A keynum whose top byte is zero prints 15 digits; it is still the same key.
+        let keynum = [1, 2, 3, 4, 5, 6, 7, 0];
+        assert_eq!(key_id(&keynum), "7060504030201");
+        assert!(same_key_id(&key_id(&keynum), "0007060504030201"));
+        assert!(!same_key_id("7060504030201", "0007060504030202"));
+        assert!(!same_key_id("", "0"));
     }
 
     #[test]

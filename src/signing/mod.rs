@@ -39,7 +39,7 @@ pub use keys::{
     KeyFileOptions, KeyPairInfo, PublicKey, SecretKey,
 };
 pub use minisign::MinisignError;
-pub use sigfile::{SigFileError, SignatureFile, MAX_SIGNATURE_FILE_LEN, SIGNATURE_MEMBER};
+pub use sigfile::{SigFileError, SignatureFile, MAX_SIGNATURE_FILE_LEN};
 pub use sign::{sign_manifest, sign_package, SignError, SignOptions, SignReport, SignedManifest};
 pub use statement::{message, ExpertFacts, IntegrityProblem, SignedIntegrity};
 pub use trust::{
@@ -47,8 +47,7 @@ pub use trust::{
 };
 pub use verify::{
     check_members, file_name_warning, verify_contents, verify_package, Check, MemberDigest,
-    NotPackage, Outcome, Reason, Signer, Verdict, VerifyError, VerifyOptions, VerifyReport,
-    Warning,
+    Outcome, Reason, Signer, Verdict, VerifyError, VerifyOptions, VerifyReport, Warning,
 };
 
 /// How a member name, or any other text taken from a package, is shown in a message:

@@ -11,9 +11,6 @@
 use crate::signing::statement::LEGACY_STATEMENT_HEADER;
 use thiserror::Error;
 
-/// The archive member name of the signature file.
-pub const SIGNATURE_MEMBER: &str = crate::archive::inspect::SIGNATURE_MEMBER;
-
 /// The largest `signature.sig` accepted, in bytes (the real one is 129).
 pub const MAX_SIGNATURE_FILE_LEN: usize = 4096;
 

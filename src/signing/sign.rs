@@ -7,8 +7,10 @@
 //! 2. builds the new `manifest.json` ([`sign_manifest`]: only the value of `integrity` changes)
 //!    and its signature (checked against the public key before use, as minisign does);
 //! 3. copies every member byte for byte into `output` through the archive writer, replacing
-//!    `manifest.json`, dropping an old `signature.sig` and inserting the new one in name order.
-//!    If any member's digest differs from the first read, the result is refused.
+//!    `manifest.json`, dropping an old `signature.sig` and inserting the new one in name order,
+//!    with the package's own member mtime (canonical packages have one), so every copied
+//!    member's header is the one it had. If any member's digest or the mtime differs from the
+//!    first read, the result is refused.
 //!
 //! With [`SignOptions::minisig`], the bytes written in step 3 also go through BLAKE2b-512 as
 //! they are written, and the result carries the detached signature `PACKAGE.minisig`
@@ -21,12 +23,11 @@
 use super::detached::{self, CommentTooLong, DetachedSignature};
 use super::keys::SecretKey;
 use super::minisign::{self, MinisignError, Prehasher};
-use super::sigfile::{SignatureFile, SIGNATURE_MEMBER};
+use super::sigfile::SignatureFile;
 use super::statement::{check_text_value, message, ExpertFacts, SignedIntegrity, ValueProblem};
-use super::verify::{probe_not_package, NotPackage};
 use crate::archive::{
-    self, inspect, ArchiveWriter, ContentKind, Limits, MemberInfo, VisitError, WriteError,
-    WriteOptions, MANIFEST_NAME,
+    self, validate, ArchiveWriter, ContentKind, Limits, Listing, MemberInfo, NotPackage, OpenError,
+    ReadMembersError, WriteError, WriteOptions, MANIFEST_NAME, SIGNATURE_MEMBER,
 };
 use crate::digest::HashingWriter;
 use crate::manifest::source::Source;
@@ -144,8 +145,12 @@ pub struct SignOptions {
     pub publisher: Option<String>,
     /// `integrity.created_at`, seconds since the Unix epoch.
     pub created_at: u64,
-    /// How the rewritten package is written (member mtime, compression).
-    pub write: WriteOptions,
+    /// zlib level of the rewritten package's text members ([`WriteOptions::level`]). There is
+    /// no mtime to choose: every member keeps the package's own, so re-signing changes no
+    /// header byte of the members it copies.
+    pub level: u32,
+    /// Compression threads ([`WriteOptions::threads`]).
+    pub threads: usize,
     /// Bounds for reading the package.
     pub limits: Limits,
     /// Also make the detached signature `PACKAGE.minisig` (`sign --minisig`).
@@ -221,34 +226,6 @@ impl<R: Read> Read for Counted<'_, R> {
     }
 }
 
-/// Opens `path` as a package: a regular file (see [`archive::open_package`]) that starts with
-/// the gzip magic bytes; also returns its length.
-pub(crate) fn open_gzip(path: &Path) -> Result<(std::fs::File, u64), OpenError> {
-    let mut file = archive::open_package(path).map_err(OpenError::Io)?;
-    let len = file.metadata().map_err(OpenError::Io)?.len();
-    let mut magic = [0u8; 2];
-    let mut got = 0;
-    while got < 2 {
-        match file.read(&mut magic[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(OpenError::Io(e)),
-        }
-    }
-    if magic[..got] != [0x1f, 0x8b] {
-        return Err(OpenError::NotGzip);
-    }
-    std::io::Seek::rewind(&mut file).map_err(OpenError::Io)?;
-    Ok((file, len))
-}
-
-/// Why [`open_gzip`] failed.
-pub(crate) enum OpenError {
-    Io(std::io::Error),
-    NotGzip,
-}
-
 /// Signs the package at `input` with `key`, writing the signed package to `output` (the
 /// caller commits it over `input`, or elsewhere). Progress is reported in package bytes read,
 /// under `checking` and then `signing`.
@@ -277,7 +254,7 @@ pub fn sign_package(
         path: input.to_owned(),
         problem,
     };
-    let (file, len) = open_gzip(input).map_err(|e| match e {
+    let (file, len) = archive::open_gzip(input).map_err(|e| match e {
         OpenError::Io(e) => io(e),
         OpenError::NotGzip => not_package(NotPackage::NotGzip),
     })?;
@@ -288,10 +265,10 @@ pub fn sign_package(
         inner: file,
         progress: &mut *progress,
     };
-    let checked = inspect::inspect_package(std::io::BufReader::new(counted), &opts.limits);
+    let checked = validate::validate_package(std::io::BufReader::new(counted), &opts.limits);
     progress.finish();
     if !checked.readable {
-        if let Some(why) = probe_not_package(input, &opts.limits) {
+        if let Some(why) = archive::why_not_a_package(input, &opts.limits) {
             return Err(not_package(why));
         }
     }
@@ -339,8 +316,9 @@ pub fn sign_package(
     let comment = if opts.minisig {
         let file_name = input
             .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+            .expect("a path opened as a regular file names one")
+            .to_string_lossy()
+            .into_owned();
         Some(detached::trusted_comment(
             opts.created_at,
             &file_name,
@@ -353,7 +331,7 @@ pub fn sign_package(
     };
 
     // 3. The rewrite.
-    let (file, len) = open_gzip(input).map_err(|e| match e {
+    let (file, len) = archive::open_gzip(input).map_err(|e| match e {
         OpenError::Io(e) => io(e),
         OpenError::NotGzip => SignError::Changed {
             path: input.to_owned(),
@@ -368,7 +346,22 @@ pub fn sign_package(
         inner: output,
         hasher: opts.minisig.then(Prehasher::new),
     };
-    let rewritten = rewrite(counted, &mut output, &signed.manifest, &sig_bytes, opts);
+    let mtime = checked
+        .mtime
+        .expect("a canonical package with a manifest.json has a member mtime");
+    let write = WriteOptions {
+        mtime,
+        level: opts.level,
+        threads: opts.threads,
+    };
+    let rewritten = rewrite(
+        counted,
+        &mut output,
+        &signed.manifest,
+        &sig_bytes,
+        write,
+        &opts.limits,
+    );
     progress.finish();
     let (copied, sha256, size) = rewritten.map_err(|e| match e {
         RewriteError::Write(w) => SignError::Write(w),
@@ -378,10 +371,12 @@ pub fn sign_package(
         },
     })?;
     let unchanged = |m: &&MemberInfo| m.path != SIGNATURE_MEMBER;
-    if !copied
-        .iter()
-        .filter(unchanged)
-        .eq(checked.members.iter().filter(unchanged))
+    if copied.mtime != checked.mtime
+        || !copied
+            .members
+            .iter()
+            .filter(unchanged)
+            .eq(checked.members.iter().filter(unchanged))
     {
         return Err(SignError::Changed {
             path: input.to_owned(),
@@ -425,17 +420,19 @@ enum RewriteError {
 
 /// Copies the package read from `input` into `out` with `manifest` in place of its
 /// `manifest.json`, without any old `signature.sig`, and with `sig` as `signature.sig` before
-/// the first member that sorts after it (members after `manifest.json` are in byte order).
-/// Returns the members as read (with their digests), and the SHA-256 and size of the output.
+/// the first member that sorts after it ([`archive::member_order`]), written with `write`.
+/// Returns what was read (members with their digests, the mtime), and the SHA-256 and size of
+/// the output.
 fn rewrite(
     input: impl Read,
     out: &mut dyn Write,
     manifest: &[u8],
     sig: &[u8],
-    opts: &SignOptions,
-) -> Result<(Vec<MemberInfo>, String, u64), RewriteError> {
-    let mut writer = ArchiveWriter::new(HashingWriter::new(out), opts.write.clone())
-        .map_err(RewriteError::Write)?;
+    write: WriteOptions,
+    limits: &Limits,
+) -> Result<(Listing, String, u64), RewriteError> {
+    let mut writer =
+        ArchiveWriter::new(HashingWriter::new(out), write).map_err(RewriteError::Write)?;
     let append_sig = |w: &mut ArchiveWriter<HashingWriter<&mut dyn Write>>| {
         w.append(
             SIGNATURE_MEMBER,
@@ -446,7 +443,7 @@ fn rewrite(
         .map(|_| ())
     };
     let mut inserted = false;
-    let copied = archive::visit(input, &opts.limits, &mut |head, data| {
+    let copied = archive::read_members(input, limits, &mut |head, data| {
         if head.path == SIGNATURE_MEMBER {
             return Ok(());
         }
@@ -460,7 +457,7 @@ fn rewrite(
                 )
                 .map(|_| ());
         }
-        if !inserted && head.path.as_bytes() > SIGNATURE_MEMBER.as_bytes() {
+        if !inserted && archive::member_order(SIGNATURE_MEMBER, &head.path).is_lt() {
             append_sig(&mut writer)?;
             inserted = true;
         }
@@ -474,8 +471,8 @@ fn rewrite(
             .map(|_| ())
     })
     .map_err(|e| match e {
-        VisitError::Read(r) => RewriteError::Read(r),
-        VisitError::Member { source, .. } => RewriteError::Write(source),
+        ReadMembersError::Read(r) => RewriteError::Read(r),
+        ReadMembersError::Member { source, .. } => RewriteError::Write(source),
     })?;
     if !inserted {
         append_sig(&mut writer).map_err(RewriteError::Write)?;

@@ -62,15 +62,14 @@ pub enum ValueProblem {
     TooLong(usize),
 }
 
-/// True for characters that must never reach a terminal unescaped: controls (C0, DEL, C1),
-/// line and paragraph separators, bidirectional formatting and zero-width characters, BOM.
+/// True for characters that must never reach a terminal unescaped in a value printed as it is
+/// (publisher, key names, the fields of a trusted comment): what no member name may hold
+/// (the member-name rule in `names`: controls, line and paragraph separators, bidirectional
+/// formatting characters) and the zero-width characters and BOM. A member name may hold those last ones
+/// because every message shows names through `display_name`, which escapes them; these values
+/// are printed verbatim, so they must not.
 pub(crate) fn is_forbidden_char(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{2028}' | '\u{2029}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
-                | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}'
-        )
+    crate::names::is_forbidden_in_name(c) || crate::names::is_zero_width(c)
 }
 
 /// Checks a free-text value (the publisher, key names): non-empty, at most [`MAX_VALUE_LEN`]
@@ -431,7 +430,16 @@ mod tests {
     #[test]
     fn values() {
         assert_eq!(check_text_value("ACME CI"), Ok(()));
-        for bad in ["", " x", "x ", "a\nb", "a\u{202e}b", "a\u{200b}b"] {
+        // U+061C, the Arabic letter mark, is a bidirectional control like U+202E.
+        for bad in [
+            "",
+            " x",
+            "x ",
+            "a\nb",
+            "a\u{202e}b",
+            "a\u{200b}b",
+            "a\u{61c}b",
+        ] {
             assert!(check_text_value(bad).is_err(), "{bad:?}");
         }
         assert!(is_key_id("0123456789abcdef"));

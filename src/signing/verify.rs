@@ -25,12 +25,14 @@
 
 use super::detached::{self, DetachedCheck, DetachedProblem, DetachedStatus, Prehashing};
 use super::keys::PublicKey;
-use super::sigfile::{SigFileError, SignatureFile, SIGNATURE_MEMBER};
+use super::sigfile::{SigFileError, SignatureFile};
 use super::statement::{
     self, is_lower_hex, message, ExpertFacts, IntegrityProblem, SignedIntegrity,
 };
 use super::trust::TrustedKeys;
-use crate::archive::{self, Limits, MemberInfo, ReadError, MANIFEST_NAME};
+use crate::archive::{
+    self, Limits, MemberInfo, NotPackage, ReadError, MANIFEST_NAME, SIGNATURE_MEMBER,
+};
 use crate::manifest::source::{Node, Source};
 use crate::signing::display_name as shown;
 use ed25519_dalek::Signature;
@@ -53,20 +55,6 @@ pub struct VerifyOptions {
     /// even when `PACKAGE.minisig` could decide; the detached signature is then checked too,
     /// in the same pass, and reported.
     pub full: bool,
-}
-
-/// Why a file is not an `.expert` package at all (not the same as an altered one).
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
-pub enum NotPackage {
-    /// No gzip magic at the start.
-    #[error("it is not gzip-compressed")]
-    NotGzip,
-    /// gzip, but what it holds is not a tar archive.
-    #[error("it is gzip-compressed but holds no tar archive ({0})")]
-    NotTar(String),
-    /// A tar archive without `manifest.json`.
-    #[error("it has no manifest.json")]
-    NoManifest,
 }
 
 /// Why `verify` could not give an outcome at all.
@@ -733,31 +721,6 @@ pub fn file_name_warning(path: &Path, expert: &ExpertFacts) -> Option<Warning> {
     })
 }
 
-/// Tells a file that is not an `.expert` package at all from a damaged or altered one, by
-/// reading it again leniently (`archive::ReadMode::Lenient`, as `validate` does): `Some` when the
-/// reader's refusal is of the kind "not a package" (empty, no tar archive inside) or when the
-/// archive, read as other tools read it, has no `manifest.json`. Called only after the
-/// canonical reader refused the file.
-pub(crate) fn probe_not_package(path: &Path, limits: &Limits) -> Option<NotPackage> {
-    let file = archive::open_package(path).ok()?;
-    let lenient = archive::scan_in(
-        archive::ReadMode::Lenient,
-        std::io::BufReader::new(file),
-        limits,
-        &|_| false,
-    );
-    match lenient {
-        Err(ReadError::NotTar) => Some(NotPackage::NotTar(
-            "its first 512 bytes are not a tar header".to_owned(),
-        )),
-        Err(e) if e.kind() == archive::ReadErrorKind::NotAPackage => {
-            Some(NotPackage::NotTar(e.to_string()))
-        }
-        Ok(s) if !s.members.iter().any(|m| m.path == MANIFEST_NAME) => Some(NotPackage::NoManifest),
-        _ => None,
-    }
-}
-
 /// Verifies the package at `path` against `trusted`.
 ///
 /// With `PACKAGE.minisig` beside it and without [`VerifyOptions::full`], the detached signature
@@ -777,12 +740,12 @@ pub fn verify_package(
     opts: &VerifyOptions,
 ) -> Result<VerifyReport, VerifyError> {
     let open = || {
-        super::sign::open_gzip(path).map_err(|e| match e {
-            super::sign::OpenError::Io(source) => VerifyError::Io {
+        archive::open_gzip(path).map_err(|e| match e {
+            archive::OpenError::Io(source) => VerifyError::Io {
                 path: path.to_owned(),
                 source,
             },
-            super::sign::OpenError::NotGzip => VerifyError::NotAPackage {
+            archive::OpenError::NotGzip => VerifyError::NotAPackage {
                 path: path.to_owned(),
                 why: NotPackage::NotGzip,
             },
@@ -832,7 +795,7 @@ pub fn verify_package(
         // An untrusted outcome already says that the key is not trusted.
         let says_it = |p: &DetachedProblem| match (p, &report.outcome) {
             (DetachedProblem::UntrustedKey { key_id }, Outcome::Untrusted { key_id: ours }) => {
-                key_id.eq_ignore_ascii_case(ours)
+                super::minisign::same_key_id(key_id, ours)
             }
             _ => false,
         };
@@ -886,27 +849,28 @@ fn full_check(
         members: Vec::new(),
         warnings: Vec::new(),
     };
-    let mut scanned = match archive::scan(std::io::BufReader::new(input), &opts.limits, &keep) {
-        Ok(s) => s,
-        Err(ReadError::Io(source)) => {
-            return Err(VerifyError::Io {
-                path: path.to_owned(),
-                source,
-            })
-        }
-        Err(e) => {
-            if let Some(why) = probe_not_package(path, &opts.limits) {
-                return Err(not_package(why));
+    let mut listing =
+        match archive::read_members_keeping(std::io::BufReader::new(input), &opts.limits, &keep) {
+            Ok(s) => s,
+            Err(ReadError::Io(source)) => {
+                return Err(VerifyError::Io {
+                    path: path.to_owned(),
+                    source,
+                })
             }
-            report.outcome = Outcome::Invalid(match e {
-                // Not what our writer produces (issue #10): says itself what differs.
-                ReadError::NonCanonical(_) => Reason::NotCanonical(e.to_string()),
-                e => Reason::Unreadable(e.to_string()),
-            });
-            return Ok((report, false));
-        }
-    };
-    report.members = scanned
+            Err(e) => {
+                if let Some(why) = archive::why_not_a_package(path, &opts.limits) {
+                    return Err(not_package(why));
+                }
+                report.outcome = Outcome::Invalid(match e {
+                    // Not what our writer produces (issue #10): says itself what differs.
+                    ReadError::NonCanonical(_) => Reason::NotCanonical(e.to_string()),
+                    e => Reason::Unreadable(e.to_string()),
+                });
+                return Ok((report, false));
+            }
+        };
+    report.members = listing
         .members
         .iter()
         .map(|m| MemberDigest {
@@ -915,20 +879,20 @@ fn full_check(
             sha256: m.sha256.clone(),
         })
         .collect();
-    let Some(manifest) = scanned.kept.remove(MANIFEST_NAME) else {
+    let Some(manifest) = listing.kept.remove(MANIFEST_NAME) else {
         return Err(not_package(NotPackage::NoManifest));
     };
-    if scanned.members.first().map(|m| m.path.as_str()) != Some(MANIFEST_NAME) {
+    if listing.members.first().map(|m| m.path.as_str()) != Some(MANIFEST_NAME) {
         report.outcome = Outcome::Invalid(Reason::NotCanonical(format!(
             "`{MANIFEST_NAME}` is not the first member, as in every package `expert-cli package` writes"
         )));
         return Ok((report, true));
     }
-    let signature = scanned.kept.remove(SIGNATURE_MEMBER);
+    let signature = listing.kept.remove(SIGNATURE_MEMBER);
     let verdict = verify_contents(
         &manifest,
         signature.as_deref(),
-        &scanned.members,
+        &listing.members,
         trusted,
         opts,
     );

@@ -55,7 +55,6 @@ pub struct Scan {
 
 /// Why a dataset could not be read at all.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum DatasetError {
     /// Reading failed.
     #[error("cannot read `{path}`: {source}")]

@@ -142,7 +142,9 @@ pub fn locate(
             .find(|(k, _)| k == "version" || k == "version_info")
             .map(|(_, v)| v.clone());
         if let Some(found) = version {
-            let venv = venv.map(Path::to_owned).unwrap_or_default();
+            let venv = venv
+                .map(Path::to_owned)
+                .expect("pyvenv.cfg is read only from a virtual environment");
             if minor(&found) != embedded.minor() {
                 return Err(InterpreterError::Version {
                     venv,

@@ -6,9 +6,9 @@ use std::path::Path;
 use std::process::Command;
 
 use expert_cli::archive::{
-    scan, scan_in, sort_members, visit, write_members, ArchiveWriter, ContentKind, Difference,
-    Limits, Member, MemberHead, MemberInfo, NonCanonical, ReadError, ReadMode, VisitError,
-    WriteError, WriteOptions, DEFAULT_MTIME,
+    read_members, read_members_keeping, read_members_keeping_in, sort_members, write_members,
+    ArchiveWriter, ContentKind, Difference, Limits, Member, MemberHead, MemberInfo, NonCanonical,
+    ReadError, ReadMembersError, ReadMode, WriteError, WriteOptions, DEFAULT_MTIME,
 };
 use expert_cli::progress::NoProgress;
 
@@ -111,12 +111,13 @@ fn same_members_give_identical_bytes_whatever_the_file_metadata() {
 }
 
 #[test]
-fn write_then_scan_round_trips_names_sizes_and_digests() {
+fn write_then_read_round_trips_names_sizes_and_digests() {
     let dir = tempfile::tempdir().unwrap();
     let members = expert_dir(dir.path());
     let bytes = package(&members);
-    let scanned = scan(&bytes[..], &Limits::default(), &|p| p == "manifest.json").unwrap();
-    let got: Vec<(&str, u64, &str)> = scanned
+    let listing =
+        read_members_keeping(&bytes[..], &Limits::default(), &|p| p == "manifest.json").unwrap();
+    let got: Vec<(&str, u64, &str)> = listing
         .members
         .iter()
         .map(|m| (m.path.as_str(), m.size, m.sha256.as_str()))
@@ -126,9 +127,9 @@ fn write_then_scan_round_trips_names_sizes_and_digests() {
         .map(|m| (m.path.as_str(), m.size, m.sha256.as_str()))
         .collect();
     assert_eq!(got, want);
-    assert_eq!(scanned.members[0].path, "manifest.json");
-    assert_eq!(scanned.kept.len(), 1);
-    assert_eq!(scanned.kept["manifest.json"], b"{\"name\": \"expert-x\"}\n");
+    assert_eq!(listing.members[0].path, "manifest.json");
+    assert_eq!(listing.kept.len(), 1);
+    assert_eq!(listing.kept["manifest.json"], b"{\"name\": \"expert-x\"}\n");
 }
 
 fn tool_available(name: &str) -> bool {
@@ -283,9 +284,9 @@ fn gz(tar: &[u8]) -> Vec<u8> {
 }
 
 /// The canonical and the lenient reader's errors for `bytes`; both must refuse.
-fn scan_errs(bytes: &[u8], limits: &Limits) -> (ReadError, ReadError) {
+fn read_errs(bytes: &[u8], limits: &Limits) -> (ReadError, ReadError) {
     let mut errors = [ReadMode::Canonical, ReadMode::Lenient].map(|mode| {
-        match scan_in(mode, bytes, limits, &|_| true) {
+        match read_members_keeping_in(mode, bytes, limits, &|_| true) {
             Ok(s) => panic!("{mode:?}: expected an error, got {:?}", s.members),
             Err(e) => Some(e),
         }
@@ -296,8 +297,8 @@ fn scan_errs(bytes: &[u8], limits: &Limits) -> (ReadError, ReadError) {
 }
 
 /// The error both readers give for `bytes` (the same variant).
-fn scan_err(bytes: &[u8], limits: &Limits) -> ReadError {
-    let (canonical, lenient) = scan_errs(bytes, limits);
+fn read_err(bytes: &[u8], limits: &Limits) -> ReadError {
+    let (canonical, lenient) = read_errs(bytes, limits);
     assert_eq!(
         std::mem::discriminant(&canonical),
         std::mem::discriminant(&lenient),
@@ -307,7 +308,7 @@ fn scan_err(bytes: &[u8], limits: &Limits) -> ReadError {
 }
 
 fn refused(entries: &[Raw]) -> ReadError {
-    scan_err(&gz(&tar_bytes(entries)), &Limits::default())
+    read_err(&gz(&tar_bytes(entries)), &Limits::default())
 }
 
 #[test]
@@ -386,7 +387,7 @@ fn directory_entries_are_refused_in_canonical_mode_and_skipped_in_lenient_mode()
         ..raw("tests/", b"")
     };
     let bytes = gz(&tar_bytes(&[dir, raw("tests/a", b"x")]));
-    let s = scan_in(ReadMode::Lenient, &bytes[..], &Limits::default(), &|_| {
+    let s = read_members_keeping_in(ReadMode::Lenient, &bytes[..], &Limits::default(), &|_| {
         false
     })
     .unwrap();
@@ -398,7 +399,7 @@ fn directory_entries_are_refused_in_canonical_mode_and_skipped_in_lenient_mode()
             difference: Difference::Directory
         })
     );
-    let e = scan(&bytes[..], &Limits::default(), &|_| false).unwrap_err();
+    let e = read_members_keeping(&bytes[..], &Limits::default(), &|_| false).unwrap_err();
     assert_eq!(
         e.to_string(),
         "the package is not in the form `expert-cli package` writes: \
@@ -436,7 +437,7 @@ fn pax_raw(kind: tar::EntryType, records: &[(&str, &str)]) -> Raw<'static> {
 #[test]
 fn the_lenient_reader_sees_what_other_unpackers_see() {
     let names = |bytes: &[u8]| -> Result<Vec<String>, ReadError> {
-        scan_in(ReadMode::Lenient, bytes, &Limits::default(), &|_| false)
+        read_members_keeping_in(ReadMode::Lenient, bytes, &Limits::default(), &|_| false)
             .map(|s| s.members.into_iter().map(|m| m.path).collect())
     };
     // A directory whose size covers a whole member: the member is read, not skipped.
@@ -450,7 +451,7 @@ fn the_lenient_reader_sees_what_other_unpackers_see() {
     let bytes = gz(&tar_bytes(&[raw("a", b"1"), dir]));
     assert_eq!(names(&bytes).unwrap(), ["a", "b"]);
     assert!(matches!(
-        scan(&bytes[..], &Limits::default(), &|_| false),
+        read_members_keeping(&bytes[..], &Limits::default(), &|_| false),
         Err(ReadError::NonCanonical(NonCanonical {
             difference: Difference::Directory,
             ..
@@ -470,7 +471,7 @@ fn the_lenient_reader_sees_what_other_unpackers_see() {
     let x = pax_raw(tar::EntryType::XHeader, &[("GNU.sparse.name", "b")]);
     let bytes = gz(&tar_bytes(&[raw("a", b"1"), x, raw("c", b"2")]));
     assert_eq!(names(&bytes).unwrap(), ["a", "b"]);
-    let e = scan(&bytes[..], &Limits::default(), &|_| false).unwrap_err();
+    let e = read_members_keeping(&bytes[..], &Limits::default(), &|_| false).unwrap_err();
     assert_eq!(
         e.to_string(),
         "the package is not in the form `expert-cli package` writes: \
@@ -491,7 +492,7 @@ fn refuses_duplicates_and_too_many_members() {
         max_members: 10,
         ..Limits::default()
     };
-    let e = scan_err(&gz(&tar_bytes(&entries)), &limits);
+    let e = read_err(&gz(&tar_bytes(&entries)), &limits);
     assert!(matches!(e, ReadError::TooManyMembers { limit: 10 }), "{e}");
 }
 
@@ -501,7 +502,7 @@ fn refuses_members_over_the_size_limits() {
         raw("a", b"0123456789"),
         raw("b", b"0123456789"),
     ]));
-    let e = scan_err(
+    let e = read_err(
         &archive,
         &Limits {
             max_member_size: 9,
@@ -519,7 +520,7 @@ fn refuses_members_over_the_size_limits() {
         ),
         "{e}"
     );
-    let e = scan_err(
+    let e = read_err(
         &archive,
         &Limits {
             max_total_size: 15,
@@ -527,7 +528,7 @@ fn refuses_members_over_the_size_limits() {
         },
     );
     assert!(matches!(e, ReadError::TotalTooLarge { limit: 15 }), "{e}");
-    let e = scan_err(
+    let e = read_err(
         &archive,
         &Limits {
             max_kept_size: 5,
@@ -543,7 +544,7 @@ fn refuses_members_over_the_size_limits() {
     h.set_size(1 << 40);
     h.set_cksum();
     tar[..512].copy_from_slice(h.as_bytes());
-    let e = scan_err(&gz(&tar), &Limits::default());
+    let e = read_err(&gz(&tar), &Limits::default());
     assert!(
         matches!(
             e,
@@ -560,7 +561,7 @@ fn refuses_members_over_the_size_limits() {
 fn truncated_streams_give_a_clean_truncated_error() {
     let dir = tempfile::tempdir().unwrap();
     let whole = package(&expert_dir(dir.path()));
-    assert!(scan(&whole[..], &Limits::default(), &|_| false).is_ok());
+    assert!(read_members_keeping(&whole[..], &Limits::default(), &|_| false).is_ok());
     let cuts = [
         0,
         5,
@@ -574,7 +575,7 @@ fn truncated_streams_give_a_clean_truncated_error() {
         whole.len() - 1,
     ];
     for cut in cuts {
-        let e = scan_err(&whole[..cut], &Limits::default());
+        let e = read_err(&whole[..cut], &Limits::default());
         if cut == 0 {
             assert!(matches!(e, ReadError::Empty), "cut at {cut}: {e}");
         } else {
@@ -584,7 +585,7 @@ fn truncated_streams_give_a_clean_truncated_error() {
     // A complete gzip stream around an incomplete tar stream.
     let tar = tar_bytes(&[raw("a", b"hello")]);
     for cut in [512, 600, 1024] {
-        let e = scan_err(&gz(&tar[..cut]), &Limits::default());
+        let e = read_err(&gz(&tar[..cut]), &Limits::default());
         assert!(
             matches!(e, ReadError::Truncated(_)),
             "tar cut at {cut}: {e}"
@@ -592,7 +593,7 @@ fn truncated_streams_give_a_clean_truncated_error() {
     }
     // Less than one tar header: not a tar archive at all.
     for cut in [0, 100] {
-        let e = scan_err(&gz(&tar[..cut]), &Limits::default());
+        let e = read_err(&gz(&tar[..cut]), &Limits::default());
         assert!(matches!(e, ReadError::NotTar), "tar cut at {cut}: {e}");
     }
 }
@@ -602,24 +603,24 @@ fn refuses_trailing_garbage_and_corrupt_checksums() {
     let good = gz(&tar_bytes(&[raw("a", b"hello")]));
     let mut trailing = good.clone();
     trailing.extend_from_slice(b"junk");
-    let e = scan_err(&trailing, &Limits::default());
+    let e = read_err(&trailing, &Limits::default());
     assert!(matches!(e, ReadError::TrailingData(_)), "{e}");
     let mut twice = good.clone();
     twice.extend_from_slice(&good);
     assert!(matches!(
-        scan_err(&twice, &Limits::default()),
+        read_err(&twice, &Limits::default()),
         ReadError::TrailingData(_)
     ));
 
     let n = good.len();
     let mut bad_crc = good.clone();
     bad_crc[n - 8] ^= 0xff;
-    let e = scan_err(&bad_crc, &Limits::default());
+    let e = read_err(&bad_crc, &Limits::default());
     assert!(matches!(e, ReadError::ChecksumMismatch), "{e}");
     let mut bad_len = good.clone();
     bad_len[n - 4] ^= 0x01;
     assert!(matches!(
-        scan_err(&bad_len, &Limits::default()),
+        read_err(&bad_len, &Limits::default()),
         ReadError::ChecksumMismatch
     ));
 
@@ -627,7 +628,7 @@ fn refuses_trailing_garbage_and_corrupt_checksums() {
     // as a difference from the writer's form.
     let mut tar = tar_bytes(&[raw("a", b"hello")]);
     tar.extend_from_slice(&[1u8; 512]);
-    let (canonical, lenient) = scan_errs(&gz(&tar), &Limits::default());
+    let (canonical, lenient) = read_errs(&gz(&tar), &Limits::default());
     assert!(matches!(lenient, ReadError::TrailingData(_)), "{lenient}");
     assert!(
         matches!(
@@ -641,15 +642,15 @@ fn refuses_trailing_garbage_and_corrupt_checksums() {
     );
 
     assert!(matches!(
-        scan_err(b"PK\x03\x04 zip", &Limits::default()),
+        read_err(b"PK\x03\x04 zip", &Limits::default()),
         ReadError::NotGzip
     ));
     // A gzip file that is not a tar archive.
-    let e = scan_err(&gz(&[b'{'; 4000]), &Limits::default());
+    let e = read_err(&gz(&[b'{'; 4000]), &Limits::default());
     assert!(matches!(e, ReadError::NotTar), "{e}");
     let mut corrupt = good.clone();
     corrupt[12] ^= 0xff;
-    let e = scan_err(&corrupt, &Limits::default());
+    let e = read_err(&corrupt, &Limits::default());
     assert!(
         matches!(
             e,
@@ -668,7 +669,7 @@ fn reads_gnu_long_names_and_pax_paths_from_other_tools() {
     h.set_mode(0o644);
     b.append_data(&mut h, LONG_NAME, &b"{}"[..]).unwrap();
     let bytes = gz(&b.into_inner().unwrap());
-    let s = scan_in(ReadMode::Lenient, &bytes[..], &Limits::default(), &|_| {
+    let s = read_members_keeping_in(ReadMode::Lenient, &bytes[..], &Limits::default(), &|_| {
         false
     })
     .unwrap();
@@ -677,7 +678,7 @@ fn reads_gnu_long_names_and_pax_paths_from_other_tools() {
     // by the canonical reader.
     assert!(s.non_canonical.is_some());
     assert!(matches!(
-        scan(&bytes[..], &Limits::default(), &|_| false),
+        read_members_keeping(&bytes[..], &Limits::default(), &|_| false),
         Err(ReadError::NonCanonical(_))
     ));
 
@@ -696,7 +697,9 @@ fn reads_gnu_long_names_and_pax_paths_from_other_tools() {
             .unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let bytes = std::fs::read(&pkg).unwrap();
-        let s = scan_in(ReadMode::Lenient, &bytes[..], &Limits::default(), &|_| true).unwrap();
+        let s =
+            read_members_keeping_in(ReadMode::Lenient, &bytes[..], &Limits::default(), &|_| true)
+                .unwrap();
         let names: Vec<&str> = s.members.iter().map(|m| m.path.as_str()).collect();
         assert_eq!(names, [LONG_NAME, "ünï.txt"]);
         assert_eq!(s.kept[LONG_NAME], b"abc");
@@ -708,7 +711,7 @@ fn reads_gnu_long_names_and_pax_paths_from_other_tools() {
         );
         assert!(found.to_string().contains("(FNAME)"), "{found}");
         assert!(matches!(
-            scan(&bytes[..], &Limits::default(), &|_| true),
+            read_members_keeping(&bytes[..], &Limits::default(), &|_| true),
             Err(ReadError::NonCanonical(_))
         ));
     }
@@ -726,27 +729,27 @@ fn writer_refuses_what_the_reader_would_refuse() {
     }
 }
 
-// ---- visit: the streaming reader ---------------------------------------------------------
+// ---- read_members: the streaming reader ---------------------------------------------------------
 
-/// Visits `bytes`, recording the heads the callback saw; the callback itself reads nothing.
-fn visit_heads(
+/// Reads `bytes`, recording the heads the callback saw; the callback itself reads nothing.
+fn heads_read(
     bytes: &[u8],
     limits: &Limits,
 ) -> (Vec<MemberHead>, Result<Vec<MemberInfo>, ReadError>) {
     let mut heads = Vec::new();
-    let r = visit(bytes, limits, &mut |h, _| {
+    let r = read_members(bytes, limits, &mut |h, _| {
         heads.push(h.clone());
         Ok::<(), std::io::Error>(())
     });
-    let r = r.map_err(|e| match e {
-        VisitError::Read(e) => e,
+    let r = r.map(|listing| listing.members).map_err(|e| match e {
+        ReadMembersError::Read(e) => e,
         other => panic!("unexpected callback error: {other}"),
     });
     (heads, r)
 }
 
 #[test]
-fn visit_streams_a_20_mib_member_into_a_new_archive() {
+fn read_members_streams_a_20_mib_member_into_a_new_archive() {
     // What `sign` does: copy every member except `signature.sig` into a new archive.
     let weights = bf16_like(20 << 20, 3);
     let mut members = vec![
@@ -760,7 +763,7 @@ fn visit_streams_a_20_mib_member_into_a_new_archive() {
 
     let mut writer = ArchiveWriter::new(Vec::new(), opts()).unwrap();
     let mut copied = Vec::new();
-    let infos = visit(&original[..], &Limits::default(), &mut |head, data| {
+    let infos = read_members(&original[..], &Limits::default(), &mut |head, data| {
         if head.path == "signature.sig" {
             return Ok(()); // skipped unread: still hashed below
         }
@@ -769,10 +772,11 @@ fn visit_streams_a_20_mib_member_into_a_new_archive() {
         copied.push((head.path.clone(), head.size, sha));
         Ok::<(), WriteError>(())
     })
-    .unwrap();
+    .unwrap()
+    .members;
     let copy = writer.finish().unwrap();
 
-    // `visit` reports every member, the skipped one included, with the digest of its bytes.
+    // `read_members` reports every member, the skipped one included, with the digest of its bytes.
     let want: Vec<(String, u64, String)> = members
         .iter()
         .map(|m| match &m.source {
@@ -791,7 +795,7 @@ fn visit_streams_a_20_mib_member_into_a_new_archive() {
     assert_eq!(got, want);
     assert_eq!(
         infos,
-        scan(&original[..], &Limits::default(), &|_| false)
+        read_members_keeping(&original[..], &Limits::default(), &|_| false)
             .unwrap()
             .members
     );
@@ -802,17 +806,18 @@ fn visit_streams_a_20_mib_member_into_a_new_archive() {
         .filter(|m| m.0 != "signature.sig")
         .collect();
     assert_eq!(copied, want_copy);
-    let rescanned: Vec<(String, u64, String)> = scan(&copy[..], &Limits::default(), &|_| false)
-        .unwrap()
-        .members
-        .into_iter()
-        .map(|m| (m.path, m.size, m.sha256))
-        .collect();
-    assert_eq!(rescanned, want_copy);
+    let reread: Vec<(String, u64, String)> =
+        read_members_keeping(&copy[..], &Limits::default(), &|_| false)
+            .unwrap()
+            .members
+            .into_iter()
+            .map(|m| (m.path, m.size, m.sha256))
+            .collect();
+    assert_eq!(reread, want_copy);
 }
 
 #[test]
-fn visit_hashes_what_the_callback_leaves_unread() {
+fn read_members_hashes_what_the_callback_leaves_unread() {
     let data = bf16_like(300_000, 5);
     let mut members = vec![
         Member::from_bytes("manifest.json", b"{}\n".to_vec()),
@@ -821,7 +826,7 @@ fn visit_hashes_what_the_callback_leaves_unread() {
     sort_members(&mut members);
     let bytes = package(&members);
     let mut first = Vec::new();
-    let infos = visit(&bytes[..], &Limits::default(), &mut |h, d| {
+    let infos = read_members(&bytes[..], &Limits::default(), &mut |h, d| {
         if h.path == "w.bin" {
             // Read a little, then stop.
             let mut buf = [0u8; 1000];
@@ -830,7 +835,8 @@ fn visit_hashes_what_the_callback_leaves_unread() {
         }
         Ok::<(), std::io::Error>(())
     })
-    .unwrap();
+    .unwrap()
+    .members;
     assert_eq!(first, data[..1000]);
     assert_eq!(infos[1].sha256, expert_cli::digest::sha256_hex(&data));
     assert_eq!(infos[1].size, data.len() as u64);
@@ -841,14 +847,14 @@ fn visit_hashes_what_the_callback_leaves_unread() {
 struct GaveUp;
 
 #[test]
-fn visit_propagates_callback_errors_and_stops() {
+fn read_members_propagates_callback_errors_and_stops() {
     let bytes = gz(&tar_bytes(&[
         raw("a", b"1"),
         raw("b", b"2"),
         raw("c", b"3"),
     ]));
     let mut calls = Vec::new();
-    let e = visit(&bytes[..], &Limits::default(), &mut |h, _| {
+    let e = read_members(&bytes[..], &Limits::default(), &mut |h, _| {
         calls.push(h.path.clone());
         if h.path == "b" {
             Err(GaveUp)
@@ -858,7 +864,7 @@ fn visit_propagates_callback_errors_and_stops() {
     })
     .unwrap_err();
     assert!(
-        matches!(e, VisitError::Member { ref path, source: GaveUp } if path == "b"),
+        matches!(e, ReadMembersError::Member { ref path, source: GaveUp } if path == "b"),
         "{e}"
     );
     assert_eq!(
@@ -869,13 +875,13 @@ fn visit_propagates_callback_errors_and_stops() {
 }
 
 #[test]
-fn visit_reports_a_truncated_member_even_if_the_callback_hides_it() {
+fn read_members_reports_a_truncated_member_even_if_the_callback_hides_it() {
     let big = vec![7u8; 100_000];
     let tar = tar_bytes(&[raw("a.bin", Box::leak(big.into_boxed_slice()))]);
     let cut = gz(&tar[..512 + 50_000]);
     // The callback swallows its read error and returns Ok; or returns its own error instead.
     for swallow in [true, false] {
-        let e = visit(&cut[..], &Limits::default(), &mut |_, d| {
+        let e = read_members(&cut[..], &Limits::default(), &mut |_, d| {
             let r = std::io::copy(d, &mut std::io::sink());
             match r {
                 Err(_) if swallow => Ok(()),
@@ -885,18 +891,18 @@ fn visit_reports_a_truncated_member_even_if_the_callback_hides_it() {
         })
         .unwrap_err();
         assert!(
-            matches!(e, VisitError::Read(ReadError::Truncated(_))),
+            matches!(e, ReadMembersError::Read(ReadError::Truncated(_))),
             "swallow={swallow}: {e}"
         );
     }
     // A callback that reads nothing still gets the error.
-    let (heads, r) = visit_heads(&cut, &Limits::default());
+    let (heads, r) = heads_read(&cut, &Limits::default());
     assert_eq!(heads.len(), 1);
     assert!(matches!(r, Err(ReadError::Truncated(_))), "{r:?}");
 }
 
 #[test]
-fn visit_refuses_hostile_entries_before_the_callback_sees_them() {
+fn read_members_refuses_hostile_entries_before_the_callback_sees_them() {
     let cases: Vec<(Vec<u8>, Limits)> = vec![
         (
             gz(&tar_bytes(&[raw("ok", b"1"), raw("../x", b"x")])),
@@ -933,7 +939,7 @@ fn visit_refuses_hostile_entries_before_the_callback_sees_them() {
         ),
     ];
     for (bytes, limits) in cases {
-        let (heads, r) = visit_heads(&bytes, &limits);
+        let (heads, r) = heads_read(&bytes, &limits);
         let names: Vec<&str> = heads.iter().map(|h| h.path.as_str()).collect();
         assert_eq!(names, ["ok"]);
         let e = r.unwrap_err();
@@ -952,7 +958,7 @@ fn visit_refuses_hostile_entries_before_the_callback_sees_them() {
     // Trailing garbage is found after the members: the callback has run, the result is an error.
     let mut trailing = gz(&tar_bytes(&[raw("ok", b"1")]));
     trailing.extend_from_slice(b"junk");
-    let (heads, r) = visit_heads(&trailing, &Limits::default());
+    let (heads, r) = heads_read(&trailing, &Limits::default());
     assert_eq!(heads.len(), 1);
     assert!(matches!(r, Err(ReadError::TrailingData(_))), "{r:?}");
 }

@@ -82,11 +82,11 @@ impl Signed {
 
 fn read_members(pkg: &Path) -> Members {
     let file = std::fs::File::open(pkg).unwrap();
-    let mut scanned = archive::scan(file, &Limits::default(), &|_| true).unwrap();
-    scanned
+    let mut listing = archive::read_members_keeping(file, &Limits::default(), &|_| true).unwrap();
+    listing
         .members
         .iter()
-        .map(|m| (m.path.clone(), scanned.kept.remove(&m.path).unwrap()))
+        .map(|m| (m.path.clone(), listing.kept.remove(&m.path).unwrap()))
         .collect()
 }
 

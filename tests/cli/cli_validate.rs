@@ -334,7 +334,10 @@ fn no_color_and_broken_pipe() {
         .get_output()
         .stdout
         .clone();
-    assert!(String::from_utf8(out).unwrap().contains("\x1b[1;31merror"));
+    // anstyle's bold red: bold, then the colour.
+    assert!(String::from_utf8(out)
+        .unwrap()
+        .contains("\x1b[1m\x1b[31merror["));
     let out = cmd()
         .args(["validate"])
         .arg(&p)

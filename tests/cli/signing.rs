@@ -469,6 +469,11 @@ impl expert_cli::progress::Progress for Recorder {
 
 /// fixtures/expert-tiny packaged by our writer, with the unsigned fixture as its manifest.
 fn golden_package(path: &Path) {
+    golden_package_at(path, expert_cli::archive::DEFAULT_MTIME);
+}
+
+/// [`golden_package`] with every member's mtime `mtime`.
+fn golden_package_at(path: &Path, mtime: u64) {
     use expert_cli::archive::{ArchiveWriter, ContentKind, WriteOptions};
     let tiny = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/expert-tiny");
     let members: Vec<(&str, Vec<u8>)> = vec![
@@ -483,8 +488,11 @@ fn golden_package(path: &Path) {
             fs::read(format!("{tiny}/weights/qwen306b/adapter_model.safetensors")).unwrap(),
         ),
     ];
-    let mut w =
-        ArchiveWriter::new(fs::File::create(path).unwrap(), WriteOptions::default()).unwrap();
+    let opts = WriteOptions {
+        mtime,
+        ..WriteOptions::default()
+    };
+    let mut w = ArchiveWriter::new(fs::File::create(path).unwrap(), opts).unwrap();
     for (name, data) in &members {
         w.append(
             name,
@@ -508,7 +516,8 @@ fn sign_package_reports_progress_and_verify_package_agrees() {
     let opts = SignOptions {
         publisher: Some("ACME CI".into()),
         created_at: GOLDEN_TIME,
-        write: WriteOptions::default(),
+        level: WriteOptions::default().level,
+        threads: WriteOptions::default().threads,
         limits: Limits::default(),
         minisig: false,
     };
@@ -558,6 +567,82 @@ fn sign_package_reports_progress_and_verify_package_agrees() {
     assert_eq!(verified.members.len(), 5);
 }
 
+/// Every member's tar header in a package, by name.
+fn tar_headers(package: &[u8]) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(package));
+    archive
+        .entries()
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let name = e.path().unwrap().to_string_lossy().into_owned();
+            (name, e.header().as_bytes().to_vec())
+        })
+        .collect()
+}
+
+/// Re-signing changes `manifest.json` and `signature.sig` and no other member's header: `sign`
+/// writes with the package's own member mtime (here not the default), whatever the signing
+/// time, the key or `SOURCE_DATE_EPOCH` (#14).
+#[test]
+fn resigning_keeps_every_other_member_header() {
+    use expert_cli::archive::{Limits, WriteOptions, DEFAULT_MTIME};
+    use expert_cli::signing::{sign_package, SignOptions};
+    const MTIME: u64 = 1_600_000_000;
+    let dir = tempdir();
+    let input = dir.path().join("expert-sample-v1-qwen306b.v0.1.0.expert");
+    golden_package_at(&input, MTIME);
+    let original = fs::read(&input).unwrap();
+    let opts = SignOptions {
+        publisher: Some("ACME CI".into()),
+        created_at: GOLDEN_TIME,
+        level: WriteOptions::default().level,
+        threads: 1,
+        limits: Limits::default(),
+        minisig: false,
+    };
+    let mut once = Vec::new();
+    sign_package(
+        &input,
+        &mut once,
+        &golden_key(),
+        &opts,
+        &mut Recorder::default(),
+    )
+    .unwrap();
+    fs::write(&input, &once).unwrap();
+    let other = SecretKey::from_seed(&[9; 32]);
+    let later = SignOptions {
+        created_at: GOLDEN_TIME + 86_400,
+        ..opts
+    };
+    let mut twice = Vec::new();
+    sign_package(&input, &mut twice, &other, &later, &mut Recorder::default()).unwrap();
+
+    let (original, once, twice) = (
+        tar_headers(&original),
+        tar_headers(&once),
+        tar_headers(&twice),
+    );
+    assert_eq!(original.len(), 4);
+    for (name, header) in &original {
+        if name != "manifest.json" {
+            assert_eq!(&once[name], header, "`{name}` changed when signed");
+            assert_eq!(&twice[name], header, "`{name}` changed when signed again");
+        }
+    }
+    // The new members get the package's mtime too: a re-signed signature.sig has the same
+    // header (same size, same mtime), and no header anywhere has the default.
+    assert_eq!(once["signature.sig"], twice["signature.sig"]);
+    for headers in [&once, &twice] {
+        for (name, h) in headers.iter() {
+            let mtime = tar::Header::from_byte_slice(h).mtime().unwrap();
+            assert_eq!(mtime, MTIME, "`{name}`");
+            assert_ne!(mtime, DEFAULT_MTIME);
+        }
+    }
+}
+
 /// `SignOptions::minisig`: the detached signature is of exactly the bytes written (hashed while
 /// they were written), in minisign's format with the documented trusted comment; the library's
 /// fast path then decides from it, and refuses it for other bytes.
@@ -572,7 +657,8 @@ fn sign_package_makes_the_detached_signature_of_the_bytes_it_writes() {
     let opts = SignOptions {
         publisher: Some("ACME CI".into()),
         created_at: GOLDEN_TIME,
-        write: WriteOptions::default(),
+        level: WriteOptions::default().level,
+        threads: WriteOptions::default().threads,
         limits: Limits::default(),
         minisig: true,
     };

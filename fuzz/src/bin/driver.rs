@@ -184,7 +184,7 @@ fn seeds(target: &str) -> Vec<Vec<u8>> {
             out.push(b);
         }
     }
-    if target == "scan" {
+    if target == "read" {
         out.push(package());
     }
     if target == "canonical" {
@@ -193,8 +193,8 @@ fn seeds(target: &str) -> Vec<Vec<u8>> {
             out.push([&[flag][..], &tar].concat());
         }
         // Packages from the corpus (fuzz/seed.sh), as tar streams.
-        let scans: Vec<Vec<u8>> = seeds("scan").iter().filter_map(|p| gunzip(p)).collect();
-        out.extend(scans.into_iter().map(|t| [&[1u8][..], &t].concat()));
+        let packages: Vec<Vec<u8>> = seeds("read").iter().filter_map(|p| gunzip(p)).collect();
+        out.extend(packages.into_iter().map(|t| [&[1u8][..], &t].concat()));
     }
     if out.is_empty() {
         out.push(Vec::new());
@@ -207,11 +207,11 @@ fn main() {
     let usage = "usage: driver TARGET SECONDS [SEED]";
     let (Some(name), Some(secs)) = (args.get(1), args.get(2).and_then(|s| s.parse::<u64>().ok()))
     else {
-        eprintln!("{usage}; targets: manifest, scan, signing, dataset, minisign, canonical");
+        eprintln!("{usage}; targets: manifest, read, signing, dataset, minisign, canonical");
         std::process::exit(2);
     };
     let Some(&(_, target)) = TARGETS.iter().find(|(n, _)| n == name) else {
-        eprintln!("unknown target `{name}`; targets: manifest, scan, signing, dataset, minisign, canonical");
+        eprintln!("unknown target `{name}`; targets: manifest, read, signing, dataset, minisign, canonical");
         std::process::exit(2);
     };
     let seed = args.get(3).and_then(|s| s.parse().ok()).unwrap_or_else(|| {
@@ -221,7 +221,7 @@ fn main() {
     });
     let mut rng = Rng(seed | 1);
     let pool = seeds(name);
-    // For `scan`, mutating compressed bytes mostly breaks the deflate stream; also mutate the
+    // For `read`, mutating compressed bytes mostly breaks the deflate stream; also mutate the
     // tar stream and gzip it again, to reach the tar parser.
     let tars: Vec<Vec<u8>> = pool.iter().filter_map(|p| gunzip(p)).collect();
     panic::set_hook(Box::new(|_| {}));
@@ -240,7 +240,7 @@ fn main() {
                 canonical::mutate_headers(&mut header_rng, &mut tar);
                 d.extend_from_slice(&tar);
                 d
-            } else if name == "scan" && !tars.is_empty() && rng.below(2) == 0 {
+            } else if name == "read" && !tars.is_empty() && rng.below(2) == 0 {
                 let mut t = tars[rng.below(tars.len())].clone();
                 mutate(&mut rng, &mut t, &tars);
                 gzip(&t)

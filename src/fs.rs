@@ -1,12 +1,17 @@
-//! Atomic output files: written to an unpredictably named temporary file in the target's own
-//! directory, fsynced, then renamed into place. Without `force` an existing target is never
+//! Output files, written atomically: to an unpredictably named temporary file in the target's
+//! own directory, fsynced, then renamed into place. Without `force` an existing target is never
 //! replaced; dropping an [`AtomicFile`] without [`commit`](AtomicFile::commit) deletes the
 //! temporary file, so a failed run leaves nothing behind (SPEC §5, STYLE.md habit 7).
 //!
 //! A signal ends the process without running destructors, so every live temporary file is
 //! also listed in a process-wide registry: the binary's Ctrl-C handler calls
 //! [`remove_temp_files`]. [`write_atomically`] is the one guarded-commit sequence (temporary
-//! file, guard, fill, commit) for every output file: packages, sidecars, keys, manifests.
+//! file, guard, fill, commit) for every output file: packages, sidecars, keys, signatures,
+//! manifests, man pages, training plans.
+//!
+//! It sits at the bottom of the library, beside `digest` and `names`: `archive` writes packages
+//! and sidecars through it, `signing` key files, the binary everything else. It knows nothing of
+//! what it writes.
 
 use std::fs::File;
 use std::io::{self, Write};

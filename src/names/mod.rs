@@ -1,4 +1,13 @@
-//! The one place a model name becomes part of a file name (SPEC §4).
+//! Names, each rule once: the one place a model name becomes part of a file name (SPEC §4),
+//! and the member-name rule with the way a name is shown to people ([`member`]).
+//!
+//! At the bottom of the library, so the manifest (file paths it names), the archive (its
+//! writer and reader) and signing (free-text values printed beside names) use the same rules.
+
+mod member;
+
+pub use member::{check_member_name, display_name, DisplayName, NameProblem, MAX_NAME_LEN};
+pub(crate) use member::{display_bytes, is_forbidden_in_name, is_zero_width};
 
 /// The last path component of a model name, splitting on both `/` and `\` on every OS,
 /// so `F:\models\Qwen3-0.6B` and `F:/models/Qwen3-0.6B` agree. Trailing separators are ignored.

@@ -1,5 +1,6 @@
-//! The one rule for member names, shared by the writer (which refuses to write a bad name) and
-//! the reader (which refuses to accept one).
+//! The one rule for member names, shared by the archive writer (which refuses to write a bad
+//! name), the archive reader (which refuses to accept one) and signing (whose free-text values
+//! refuse the same characters).
 //!
 //! A member name is a relative, `/`-separated UTF-8 path with no empty, `.` or `..` component, no
 //! backslash, no control character or line/paragraph separator and no bidirectional formatting
@@ -19,7 +20,6 @@ pub const MAX_NAME_LEN: usize = 4096;
 
 /// Why a member name is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum NameProblem {
     /// The name is empty.
     Empty,
@@ -81,10 +81,7 @@ pub fn check_member_name(name: &str) -> Result<(), NameProblem> {
     if name.contains('\\') {
         return Err(NameProblem::Backslash);
     }
-    if name
-        .chars()
-        .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
-    {
+    if name.chars().any(is_control_or_separator) {
         return Err(NameProblem::ControlCharacter);
     }
     if name.chars().any(is_bidi_control) {
@@ -101,10 +98,31 @@ pub fn check_member_name(name: &str) -> Result<(), NameProblem> {
     Ok(())
 }
 
+/// The characters no member name may hold: controls, line and paragraph separators and
+/// bidirectional formatting characters ([`NameProblem::ControlCharacter`],
+/// [`NameProblem::BidiControl`]). `signing` refuses them in the free-text values it prints
+/// verbatim too (publisher, key names), with [`is_zero_width`] besides.
+pub(crate) fn is_forbidden_in_name(c: char) -> bool {
+    is_control_or_separator(c) || is_bidi_control(c)
+}
+
+/// Controls (C0 including NUL and newline, DEL, C1) and the Unicode line and paragraph
+/// separators (U+2028, U+2029).
+fn is_control_or_separator(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')
+}
+
 /// The bidirectional formatting characters: embeddings, overrides and isolates, the marks
 /// (LRM, RLM, ALM). Unicode's "Bidi_Control" property.
 fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
+}
+
+/// The zero-width characters that are not bidirectional controls: ZWSP, ZWNJ, ZWJ, the word
+/// joiner and the invisible operators (U+2060–U+2064), and the BOM. A member name may hold
+/// them ([`display_name`] shows them escaped); a value printed verbatim may not.
+pub(crate) fn is_zero_width(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200d}' | '\u{2060}'..='\u{2064}' | '\u{feff}')
 }
 
 /// Characters that are invisible or change how the text around them is displayed: Unicode

@@ -1,33 +1,32 @@
-//! `validate` of what a manifest describes: a `.expert` package (read once, hardened) or an
-//! expert folder. Findings are [`Diagnostic`]s like the manifest's own, placed on the manifest
+//! Validation of what a manifest describes: a `.expert` package (read once, hardened) or an
+//! expert folder; `expert-cli validate`, and the check `sign` makes before signing. Findings are [`Diagnostic`]s like the manifest's own, placed on the manifest
 //! line they concern where there is one.
 //!
 //! Checked: the adapter files every adapter type needs (`adapter_model.safetensors`,
 //! `adapter_config.json`), the sizes and digests the manifest gives for the adapter, the files
 //! the manifest names (grammar, soft prompts), and for packages the `integrity` section against
-//! the members actually present, and the archive's form: [`inspect_package`] reads in canonical
-//! mode (for `verify` and `sign`, which refuse anything our writer did not produce);
-//! [`inspect_package_in`] with [`ReadMode::Lenient`] (for `validate`) reads well-formed tar from
+//! the members actually present, and the archive's form: [`validate_package`] reads in
+//! canonical mode (for `sign`, which refuses anything our writer did not produce);
+//! [`validate_package_in`] with [`ReadMode::Lenient`] (for `validate`) reads well-formed tar from
 //! other tools and reports a package that is not canonical as an `E0705` error.
 
 use super::adapter::{self, AdapterError, AdapterLocation, CONFIG_FILE};
-use super::name::display_name;
-use super::read::{scan_in, Limits, MemberInfo, NonCanonical, ReadError, ReadErrorKind, ReadMode};
-use super::MANIFEST_NAME;
+use super::read::{
+    read_members_keeping_in, Limits, MemberInfo, NonCanonical, ReadError, ReadErrorKind, ReadMode,
+};
+use super::{MANIFEST_NAME, SIGNATURE_MEMBER};
 use crate::manifest::check::Sink;
 use crate::manifest::{
     check_bytes, Checked, Code, Diagnostic, Diagnostics, Manifest, Role, Severity,
 };
+use crate::names::display_name;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 
-/// The member that holds a package's signature (the `signing` module writes it).
-pub const SIGNATURE_MEMBER: &str = "signature.sig";
-
 /// What validating a package found.
 #[derive(Debug)]
-pub struct PackageReport {
+pub struct PackageValidation {
     /// Findings about the packaged manifest and the members.
     pub diagnostics: Diagnostics,
     /// The packaged manifest, when it is valid.
@@ -43,6 +42,8 @@ pub struct PackageReport {
     /// or [`ReadErrorKind::NotAPackage`] for an archive without `manifest.json`. `None` when the
     /// archive was read (its content may still have errors: see `diagnostics`).
     pub refused: Option<ReadErrorKind>,
+    /// The archive's member mtime ([`Listing::mtime`](super::Listing::mtime)), when it was read.
+    pub mtime: Option<u64>,
 }
 
 fn top(code: Code, message: String, hint: Option<&str>) -> Diagnostic {
@@ -58,24 +59,32 @@ fn top(code: Code, message: String, hint: Option<&str>) -> Diagnostic {
 }
 
 /// Reads a package once in canonical mode (keeping `manifest.json` and `signature.sig`) and
-/// checks it: what `verify` and `sign` use. A package our writer did not produce is refused
+/// checks it: what `sign` uses. A package our writer did not produce is refused
 /// (`readable: false`, an `E0705` diagnostic naming the member and the field).
-pub fn inspect_package<R: Read>(input: R, limits: &Limits) -> PackageReport {
-    inspect_package_in(ReadMode::Canonical, input, limits)
+pub fn validate_package<R: Read>(input: R, limits: &Limits) -> PackageValidation {
+    validate_package_in(ReadMode::Canonical, input, limits)
 }
 
 /// Reads a package once in `mode` (keeping `manifest.json` and `signature.sig`) and checks it.
 /// In [`ReadMode::Lenient`] (what `validate` uses), a well-formed package that differs from
 /// what our writer produces is read and checked like any other, and the first difference is
 /// reported as an `E0705` error.
-pub fn inspect_package_in<R: Read>(mode: ReadMode, input: R, limits: &Limits) -> PackageReport {
+pub fn validate_package_in<R: Read>(
+    mode: ReadMode,
+    input: R,
+    limits: &Limits,
+) -> PackageValidation {
     let keep = |p: &str| p == MANIFEST_NAME || p == SIGNATURE_MEMBER;
-    let mut scanned = match scan_in(mode, input, limits, &keep) {
+    let mut listing = match read_members_keeping_in(mode, input, limits, &keep) {
         Ok(s) => s,
         Err(e) => {
             let code = match e.kind() {
                 ReadErrorKind::NonCanonical => Code::NonCanonicalPackage,
-                _ => Code::UnreadablePackage,
+                ReadErrorKind::NotAPackage
+                | ReadErrorKind::Unsafe
+                | ReadErrorKind::Corrupt
+                | ReadErrorKind::OverLimits
+                | ReadErrorKind::Io => Code::UnreadablePackage,
             };
             // A difference from the canonical form says itself what it is.
             let message = match &e {
@@ -83,31 +92,33 @@ pub fn inspect_package_in<R: Read>(mode: ReadMode, input: R, limits: &Limits) ->
                 _ => format!("the package is refused: {e}"),
             };
             let d = top(code, message, Some(read_hint(&e)));
-            return PackageReport {
+            return PackageValidation {
                 diagnostics: Diagnostics(vec![d]),
                 manifest: None,
                 members: Vec::new(),
                 signature: None,
                 readable: false,
                 refused: Some(e.kind()),
+                mtime: None,
             };
         }
     };
-    let form = scanned.non_canonical.take().map(|nc| non_canonical(&nc));
-    let signature = scanned.kept.remove(SIGNATURE_MEMBER);
-    let Some(bytes) = scanned.kept.get(MANIFEST_NAME) else {
+    let form = listing.non_canonical.take().map(|nc| non_canonical(&nc));
+    let signature = listing.kept.remove(SIGNATURE_MEMBER);
+    let Some(bytes) = listing.kept.get(MANIFEST_NAME) else {
         let d = top(
             Code::PackageMember,
             "the package has no manifest.json, so it is not an .expert package".to_owned(),
             Some("package it with `expert-cli package`"),
         );
-        return PackageReport {
+        return PackageValidation {
             diagnostics: Diagnostics(form.into_iter().chain([d]).collect()),
             manifest: None,
-            members: scanned.members,
+            members: listing.members,
             signature,
             readable: true,
             refused: Some(ReadErrorKind::NotAPackage),
+            mtime: listing.mtime,
         };
     };
     let Checked {
@@ -116,7 +127,7 @@ pub fn inspect_package_in<R: Read>(mode: ReadMode, input: R, limits: &Limits) ->
     } = check_bytes(bytes, Role::Packaged);
     if let Some(m) = &manifest {
         let mut sink = Sink::new(&m.source);
-        let actual: BTreeMap<&str, &MemberInfo> = scanned
+        let actual: BTreeMap<&str, &MemberInfo> = listing
             .members
             .iter()
             .map(|mi| (mi.path.as_str(), mi))
@@ -154,34 +165,28 @@ pub fn inspect_package_in<R: Read>(mode: ReadMode, input: R, limits: &Limits) ->
                     .map(|mi| (mi.size, mi.sha256.as_str())),
             );
         }
-        for (pointer, rel) in named_files(m) {
-            if !actual.contains_key(rel.as_str()) {
-                let node = m.root().pointer(&pointer).unwrap_or(m.root());
-                sink.at(
-                    Code::PackageMember,
-                    &pointer,
-                    node,
-                    format!(
-                        "`{}` is named by the manifest but not in the package",
-                        display_name(&rel)
-                    ),
-                    None,
-                );
-            }
-        }
-        check_integrity(&mut sink, m, &scanned.members);
+        check_named_files(&mut sink, m, |rel| {
+            (!actual.contains_key(rel)).then(|| {
+                format!(
+                    "`{}` is named by the manifest but not in the package",
+                    display_name(rel)
+                )
+            })
+        });
+        check_integrity(&mut sink, m, &listing.members);
         diagnostics.0.extend(sink.found);
     }
     diagnostics.0.extend(form);
     diagnostics.sort();
     let manifest = manifest.filter(|_| !diagnostics.fails(false));
-    PackageReport {
+    PackageValidation {
         diagnostics,
         manifest,
-        members: scanned.members,
+        members: listing.members,
         signature,
         readable: true,
         refused: None,
+        mtime: listing.mtime,
     }
 }
 
@@ -203,10 +208,29 @@ fn read_hint(e: &ReadError) -> &'static str {
             "pass an .expert package made by `expert-cli package` (a manifest or folder is checked with `expert-cli validate`)"
         }
         (_, ReadErrorKind::NonCanonical) => NON_CANONICAL_HINT,
-        _ => "do not install it; ask its publisher for a package made by `expert-cli package`",
+        (
+            _,
+            ReadErrorKind::Unsafe
+            | ReadErrorKind::Corrupt
+            | ReadErrorKind::OverLimits
+            | ReadErrorKind::Io,
+        ) => "do not install it; ask its publisher for a package made by `expert-cli package`",
     }
 }
 
+/// The files a manifest names (soft prompts, the grammar file) must be there, in a package or
+/// in the expert folder: `missing(path)` says why one is not, `None` when it is. Each finding
+/// is placed on the manifest line that names the file.
+fn check_named_files(sink: &mut Sink<'_>, m: &Manifest, missing: impl Fn(&str) -> Option<String>) {
+    for (pointer, rel) in named_files(m) {
+        if let Some(message) = missing(&rel) {
+            let node = m.root().pointer(&pointer).unwrap_or(m.root());
+            sink.at(Code::PackageMember, &pointer, node, message, None);
+        }
+    }
+}
+
+/// `(JSON pointer, relative path)` of every file the manifest names.
 fn named_files(m: &Manifest) -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = m
         .soft_prompt_paths()
@@ -333,7 +357,7 @@ fn check_integrity(sink: &mut Sink<'_>, m: &Manifest, members: &[MemberInfo]) {
 /// Checks an expert folder: its manifest, and for each base model the adapter found by
 /// [`adapter::locate`] (the lookup `package` uses without `--weights`), with
 /// [`check_adapter`]; a model without an adapter gets a warning; files the manifest names.
-pub fn inspect_folder(manifest_path: &Path) -> (Checked, Option<&'static str>) {
+pub fn validate_folder(manifest_path: &Path) -> (Checked, Option<&'static str>) {
     let bytes = match crate::manifest::read(manifest_path) {
         Ok(b) => b,
         Err(e) => {
@@ -355,59 +379,42 @@ pub fn inspect_folder(manifest_path: &Path) -> (Checked, Option<&'static str>) {
     let root = super::package::expert_folder(manifest_path);
     let mut sink = Sink::new(&m.source);
     for model in &m.base_models {
-        let node = m.root().pointer(&model.pointer).unwrap_or(m.root());
-        match adapter::locate(m, model, &root, None) {
+        let problem = match adapter::locate(m, model, &root, None) {
             Ok(found) => match super::hash_file(&found.weights) {
                 Ok((sha, size)) => {
                     sink.found
                         .extend(check_adapter(m, model, &found, (size, &sha)).0);
+                    None
                 }
-                Err(e) => sink.at(
-                    Code::PackageMember,
-                    &model.pointer,
-                    node,
-                    e.to_string(),
-                    None,
-                ),
+                Err(e) => Some((Code::PackageMember, e.to_string(), None)),
             },
-            Err(e @ AdapterError::NotFound { .. }) => sink.at(
+            Err(e @ AdapterError::NotFound { .. }) => Some((
                 Code::NoAdapter,
-                &model.pointer,
-                node,
                 e.to_string(),
                 Some(format!(
                     "train it with `expert-cli train --model {0}`, or put it in `weights/{0}/` (docs/PACKAGING.md lists where `package` looks)",
                     model.slug
                 )),
-            ),
-            Err(e) => sink.at(
-                Code::PackageMember,
-                &model.pointer,
-                node,
-                e.to_string(),
-                None,
-            ),
+            )),
+            Err(e @ (AdapterError::Member(_) | AdapterError::SeveralPaths { .. })) => {
+                Some((Code::PackageMember, e.to_string(), None))
+            }
+        };
+        if let Some((code, message, hint)) = problem {
+            let node = m.root().pointer(&model.pointer).unwrap_or(m.root());
+            sink.at(code, &model.pointer, node, message, hint);
         }
     }
-    for (pointer, rel) in named_files(m) {
-        let p = root.join(&rel);
-        if std::fs::symlink_metadata(&p)
-            .map(|md| !md.is_file())
-            .unwrap_or(true)
-        {
-            let node = m.root().pointer(&pointer).unwrap_or(m.root());
-            sink.at(
-                Code::PackageMember,
-                &pointer,
-                node,
-                format!(
-                    "`{}` is named by the manifest but is not a regular file",
-                    p.display()
-                ),
-                None,
-            );
-        }
-    }
+    check_named_files(&mut sink, m, |rel| {
+        let p = root.join(rel);
+        let regular = std::fs::symlink_metadata(&p).is_ok_and(|md| md.is_file());
+        (!regular).then(|| {
+            format!(
+                "`{}` is named by the manifest but is not a regular file",
+                p.display()
+            )
+        })
+    });
     checked.diagnostics.0.extend(sink.found);
     checked.diagnostics.sort();
     if checked
