@@ -85,9 +85,6 @@ impl From<LoadError> for CliError {
             other @ (LoadError::NotAFile { .. } | LoadError::TooLarge { .. }) => {
                 CliError::new(ExitStatus::Invalid, other.to_string())
             }
-            // `LoadError` is still `#[non_exhaustive]` (src/manifest/mod.rs), which forces this
-            // arm on the binary; it goes with the attribute (then rustc calls it unreachable).
-            other => CliError::new(ExitStatus::Invalid, other.to_string()),
         }
     }
 }

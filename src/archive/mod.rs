@@ -40,15 +40,6 @@ mod sidecar;
 pub mod validate;
 mod write;
 
-/// The names `archive::validate` had before #14 (`inspect`), for callers not yet renamed.
-#[doc(hidden)]
-pub mod inspect {
-    pub use super::validate::{
-        validate_folder as inspect_folder, validate_package as inspect_package,
-        validate_package_in as inspect_package_in, PackageValidation as PackageReport,
-    };
-}
-
 /// The member-name rule lives in [`crate::names`], below the manifest, which checks the paths it
 /// names by it too; the writer and the reader apply it.
 pub use crate::names::{check_member_name, display_name, DisplayName, NameProblem, MAX_NAME_LEN};

@@ -11,7 +11,7 @@ use crate::error::{io_reason, CliError};
 use crate::exit::ExitStatus;
 use crate::render::diagnostics::{render, FileReport};
 use crate::render::Ui;
-use expert_cli::archive::{inspect, Limits, ReadMode};
+use expert_cli::archive::{validate, Limits, ReadMode};
 use expert_cli::manifest::{self, Code, Diagnostic, Diagnostics, LoadError, Role, Severity};
 use std::path::Path;
 
@@ -86,7 +86,7 @@ fn validate_path(path: &Path) -> FileReport {
                 "pass the expert folder, the manifest file or a .expert package",
             );
         }
-        let (checked, schema) = inspect::inspect_folder(&file);
+        let (checked, schema) = validate::validate_folder(&file);
         return FileReport {
             path: file.display().to_string(),
             kind: "directory",
@@ -100,7 +100,7 @@ fn validate_path(path: &Path) -> FileReport {
             Err(e) => return unreadable(path, "package", &e),
         };
         // Lenient: a package from another tool is read and explained (E0705), not just refused.
-        let report = inspect::inspect_package_in(
+        let report = validate::validate_package_in(
             ReadMode::Lenient,
             std::io::BufReader::new(file),
             &Limits::default(),

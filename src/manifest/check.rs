@@ -10,13 +10,21 @@ use super::shape::{Bits, Field, Obj, Presence, Runtime, Str, Ty};
 use super::source::{escape_token, Node, Number, Source, Value};
 use std::fmt::Write as _;
 
+/// Most diagnostics of one code listed for one file; the rest are counted and summed up in one
+/// last diagnostic of that code. A person reads the first ones and fixes the cause; a hostile
+/// or generated file with a million unknown keys must not turn into a million lines (and the
+/// seconds to print them). Nothing is lost from the verdict: severities and counts stay.
+pub const LISTED_PER_CODE: usize = 1000;
+
 /// Collects diagnostics for one source, turning byte offsets into line:column.
 pub struct Sink<'a> {
     source: &'a Source,
-    /// What was found so far.
+    /// What was found so far (at most [`LISTED_PER_CODE`] of each code).
     pub found: Vec<Diagnostic>,
     /// The line of the last diagnostic (most come in file order).
     line: usize,
+    /// Per code: how many were found, and the offset of the first one not listed.
+    counts: std::collections::HashMap<Code, (usize, usize)>,
 }
 
 impl<'a> Sink<'a> {
@@ -26,7 +34,54 @@ impl<'a> Sink<'a> {
             source,
             found: Vec::new(),
             line: 0,
+            counts: std::collections::HashMap::new(),
         }
+    }
+    /// Counts a diagnostic of `code` at byte `offset`; true when it is to be listed.
+    fn listed(&mut self, code: Code, offset: usize) -> bool {
+        let (n, first_unlisted) = self.counts.entry(code).or_insert((0, offset));
+        *n += 1;
+        if *n == LISTED_PER_CODE + 1 {
+            *first_unlisted = offset;
+        }
+        *n <= LISTED_PER_CODE
+    }
+    /// Records a diagnostic of `code` at byte `offset`, building its pointer, message and hint
+    /// only when it is listed (see [`LISTED_PER_CODE`]).
+    pub fn push_with(
+        &mut self,
+        code: Code,
+        offset: usize,
+        build: impl FnOnce() -> (String, String, Option<String>),
+    ) {
+        if self.listed(code, offset) {
+            let (pointer, message, hint) = build();
+            self.record(code, pointer, offset, message, hint);
+        }
+    }
+    /// The diagnostics, with one more per code that found more than [`LISTED_PER_CODE`],
+    /// saying how many were not listed.
+    pub fn finish(mut self) -> Vec<Diagnostic> {
+        let mut over: Vec<(Code, usize, usize)> = self
+            .counts
+            .iter()
+            .filter(|(_, (n, _))| *n > LISTED_PER_CODE)
+            .map(|(code, (n, at))| (*code, *n - LISTED_PER_CODE, *at))
+            .collect();
+        over.sort_by_key(|(code, _, at)| (*at, code.as_str()));
+        for (code, unlisted, at) in over {
+            self.record(
+                code,
+                String::new(),
+                at,
+                format!(
+                    "{unlisted} more {} diagnostics from here on are not listed (at most {LISTED_PER_CODE} of each code are)",
+                    code.as_str()
+                ),
+                Some("fix the ones listed and run `validate` again".to_owned()),
+            );
+        }
+        self.found
     }
     /// Records a diagnostic with the code's severity at byte `offset`.
     pub fn push(
@@ -37,11 +92,23 @@ impl<'a> Sink<'a> {
         message: String,
         hint: Option<String>,
     ) {
+        if self.listed(code, offset) {
+            self.record(code, pointer.into(), offset, message, hint);
+        }
+    }
+    fn record(
+        &mut self,
+        code: Code,
+        pointer: String,
+        offset: usize,
+        message: String,
+        hint: Option<String>,
+    ) {
         let (line, column) = self.source.locate_near(offset, &mut self.line);
         self.found.push(Diagnostic {
             severity: code.severity(),
             code,
-            pointer: pointer.into(),
+            pointer,
             line,
             column,
             message,
@@ -318,20 +385,20 @@ pub fn check_object(sink: &mut Sink<'_>, node: &Node, obj: &'static Obj, at: &Pt
         let alias = ALIASES
             .iter()
             .find(|(k, v)| *k == m.key && obj.fields.iter().any(|f| f.name == *v));
-        let hint = alias
-            .map(|(_, v)| *v)
-            .or_else(|| suggest.best(&m.key))
-            .map(|s| format!("did you mean `{s}`?"))
-            .unwrap_or_else(|| {
-                "the key is kept as is; prefix it with `_` if it is a comment".to_owned()
-            });
-        sink.push(
-            Code::UnknownKey,
-            Ptr::Key(at, &m.key).render(),
-            m.key_span.start,
-            format!("unknown key `{}`", shorten(&m.key)),
-            Some(hint),
-        );
+        sink.push_with(Code::UnknownKey, m.key_span.start, || {
+            let hint = alias
+                .map(|(_, v)| *v)
+                .or_else(|| suggest.best(&m.key))
+                .map(|s| format!("did you mean `{s}`?"))
+                .unwrap_or_else(|| {
+                    "the key is kept as is; prefix it with `_` if it is a comment".to_owned()
+                });
+            (
+                Ptr::Key(at, &m.key).render(),
+                format!("unknown key `{}`", shorten(&m.key)),
+                Some(hint),
+            )
+        });
     }
 }
 
@@ -505,24 +572,38 @@ fn check_str(sink: &mut Sink<'_>, node: &Node, s: &str, rule: &Str, at: &Ptr<'_>
     }
 }
 
-/// Why `path` is not a safe relative path inside the expert folder, if it is not.
+/// Why `path` is not a safe relative path inside the expert folder, if it is not. A path the
+/// manifest names becomes (part of) a package member's name, so this is the member-name rule
+/// ([`crate::names::check_member_name`]) after the spellings a manifest may use and a member
+/// name may not: leading `./`, a trailing `/` (a folder), and a drive letter (`C:`), which is
+/// refused as absolute.
 pub fn check_relative_path(path: &str) -> Result<(), &'static str> {
-    if path.is_empty() {
-        return Err("is empty");
-    }
-    if path.chars().any(char::is_control) {
-        return Err("contains control characters");
-    }
-    if path.starts_with('/') || path.starts_with('\\') || path.as_bytes().get(1) == Some(&b':') {
+    use crate::names::NameProblem;
+    if path.as_bytes().get(1) == Some(&b':') {
         return Err("is absolute");
     }
-    if path.contains('\\') {
-        return Err("uses `\\` separators");
+    let mut name = path;
+    while let Some(rest) = name.strip_prefix("./") {
+        name = rest;
     }
-    if path.split('/').any(|c| c == "..") {
-        return Err("leaves the expert folder (`..`)");
+    let name = name.strip_suffix('/').unwrap_or(name);
+    if name == "." || (name.is_empty() && !path.is_empty()) {
+        return Ok(()); // the expert folder itself
     }
-    Ok(())
+    crate::names::check_member_name(name).map_err(|problem| match problem {
+        NameProblem::Empty => "is empty",
+        NameProblem::Absolute => "is absolute",
+        NameProblem::Backslash => "uses `\\` separators",
+        NameProblem::ParentDir => "leaves the expert folder (`..`)",
+        NameProblem::CurrentDir | NameProblem::EmptyComponent => {
+            "has an empty or `.` component (write it without `//` or `/./`)"
+        }
+        NameProblem::ControlCharacter => "contains control characters",
+        NameProblem::BidiControl => {
+            "contains a bidirectional formatting character, which changes how it is displayed"
+        }
+        NameProblem::TooLong => "is longer than 4096 bytes",
+    })
 }
 
 /// `s`, cut to 80 characters with `…` when longer (for messages; pointers stay whole).
@@ -738,6 +819,40 @@ mod tests {
                 .collect();
             assert!(errors.is_empty(), "{at}: {example}: {errors:#?}");
         }
+    }
+
+    #[test]
+    fn at_most_a_thousand_diagnostics_of_a_code_are_listed_and_the_rest_counted() {
+        use super::super::{check_bytes, Role, Severity};
+        let keys: Vec<String> = (0..LISTED_PER_CODE + 250)
+            .map(|i| format!("\n \"unknown{i}\": 0"))
+            .collect();
+        let text = format!("{{{}\n}}", keys.join(","));
+        let checked = check_bytes(text.as_bytes(), Role::Authored);
+        let unknown: Vec<_> = checked
+            .diagnostics
+            .0
+            .iter()
+            .filter(|d| d.code == Code::UnknownKey)
+            .collect();
+        assert_eq!(unknown.len(), LISTED_PER_CODE + 1);
+        let last = unknown
+            .iter()
+            .find(|d| d.pointer.is_empty())
+            .expect("the summary diagnostic");
+        assert_eq!(
+            last.message,
+            "250 more W0201 diagnostics from here on are not listed (at most 1000 of each code are)"
+        );
+        assert_eq!(last.severity, Severity::Warning);
+        // placed where the first unlisted key is: line 1002 (`{` is line 1)
+        assert_eq!(last.line, LISTED_PER_CODE + 2);
+        // other codes are listed as before
+        assert!(checked
+            .diagnostics
+            .0
+            .iter()
+            .any(|d| d.code != Code::UnknownKey));
     }
 
     #[test]

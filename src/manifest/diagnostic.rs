@@ -32,7 +32,6 @@ macro_rules! codes {
     ($( $variant:ident = $code:literal, $sev:ident, $summary:literal; )*) => {
         /// The stable diagnostic codes. The string form (`E0101`) never changes meaning.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
         pub enum Code { $( #[doc = $summary] $variant, )* }
 
         impl Code {

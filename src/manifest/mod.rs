@@ -185,7 +185,7 @@ pub fn check_bytes(bytes: &[u8], role: Role) -> Checked {
             ),
             None,
         );
-        let diagnostics = Diagnostics(sink.found);
+        let diagnostics = Diagnostics(sink.finish());
         return Checked {
             diagnostics,
             manifest: None,
@@ -199,7 +199,7 @@ pub fn check_bytes(bytes: &[u8], role: Role) -> Checked {
     }
     rules::training(&mut sink, root);
     rules::integrity(&mut sink, root, role);
-    let mut diagnostics = Diagnostics(sink.found);
+    let mut diagnostics = Diagnostics(sink.finish());
     diagnostics.sort();
     let manifest = match version {
         Some(v) if !diagnostics.fails(false) => Some(build(source, v)),
@@ -254,7 +254,6 @@ fn build(source: Source, schema: SchemaVersion) -> Manifest {
 
 /// Why a manifest could not be loaded.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum LoadError {
     /// The file could not be read.
     #[error("cannot read `{path}`: {source}")]

@@ -4,7 +4,7 @@
 //!
 //! The structural validator ([`super::check`]), the JSON Schema that `expert-cli schema` prints
 //! ([`super::schema`]), the check of packaged manifests (the same validator, through
-//! `archive::inspect`) and the trainer's list of `training.config` keys (`train::plan`) all read
+//! `archive::validate`) and the trainer's list of `training.config` keys (`train::plan`) all read
 //! these tables, so they cannot disagree — the failure of upstream, whose Rust structs, JSON
 //! Schema and docs were three different formats.
 //!

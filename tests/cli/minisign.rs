@@ -396,8 +396,13 @@ fn keygen_writes_the_minisign_public_key_and_never_overwrites_it() {
     assert_eq!(written, minisign::public_key_file(&pk));
     assert!(written.starts_with(&format!(
         "untrusted comment: minisign public key {}\n",
-        pk.key_id().to_uppercase()
+        minisign::key_id(&pk.minisign_keynum())
     )));
+    assert_eq!(
+        u64::from_str_radix(&minisign::key_id(&pk.minisign_keynum()), 16).unwrap(),
+        u64::from_str_radix(&pk.key_id(), 16).unwrap(),
+        "the minisign key id is our key id"
+    );
     assert_eq!(
         fs::metadata(d.path().join("k.minisign.pub"))
             .unwrap()
