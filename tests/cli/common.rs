@@ -221,3 +221,26 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The project's Python environment (`.venv/bin/python`, made by scripts/python-env.sh), or
+/// None after [`skip`] (which fails under `CI`).
+pub fn venv_python() -> Option<PathBuf> {
+    let py = root().join(".venv/bin/python");
+    if py.is_file() {
+        Some(py)
+    } else {
+        skip("no Python environment at .venv (run scripts/python-env.sh; scripts/test.sh does)");
+        None
+    }
+}
+
+/// A copy of the tiny expert (`fixtures/tiny-expert`: manifest and dataset) in `dir/expert/`,
+/// so the adapter `train` writes lands there; returns its manifest.
+pub fn tiny_expert(dir: &Path) -> PathBuf {
+    let e = dir.join("expert");
+    std::fs::create_dir_all(&e).unwrap();
+    for f in ["manifest.json", "train.jsonl"] {
+        std::fs::copy(fixture("tiny-expert").join(f), e.join(f)).unwrap();
+    }
+    e.join("manifest.json")
+}

@@ -3,7 +3,7 @@
 //! and verify run where every libpython on the machine is unloadable; and `train` checks its
 //! Python before starting it and names the one it needs, instead of a Python fatal error.
 
-use crate::common::{cmd, copy_dir, fixture, root, skip};
+use crate::common::{cmd, copy_dir, root, skip, tiny_expert};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -131,16 +131,6 @@ fn validate_package_sign_verify_run_where_no_libpython_loads() {
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("verified"), "{stdout}");
-}
-
-/// The tiny expert of the train tests, in `dir`.
-fn tiny_expert(dir: &Path) -> PathBuf {
-    let e = dir.join("expert");
-    std::fs::create_dir_all(&e).unwrap();
-    for f in ["manifest.json", "train.jsonl"] {
-        std::fs::copy(fixture("tiny-expert").join(f), e.join(f)).unwrap();
-    }
-    e.join("manifest.json")
 }
 
 /// `train` with `venv` and `PYTHONHOME`; returns (exit code, stderr). Skips when this build has

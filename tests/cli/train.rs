@@ -5,21 +5,13 @@
 //! venv that `scripts/python-env.sh` creates in `.venv`; without it they say so (and fail
 //! under `CI`).
 
-use crate::common::{cmd, copy_dir, fixture, read, root, tar_list, tar_member};
+use crate::common::{
+    cmd, copy_dir, fixture, read, root, tar_list, tar_member, tiny_expert, venv_python,
+};
 use predicates::prelude::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-
-/// A copy of the tiny expert in a temporary folder (so `weights/` lands there).
-fn tiny_expert(dir: &Path) -> PathBuf {
-    let e = dir.join("expert");
-    std::fs::create_dir_all(&e).unwrap();
-    for f in ["manifest.json", "train.jsonl"] {
-        std::fs::copy(fixture("tiny-expert").join(f), e.join(f)).unwrap();
-    }
-    e.join("manifest.json")
-}
 
 #[test]
 fn dry_run_prints_the_plan_and_marks_trained_text() {
@@ -111,18 +103,6 @@ fn a_missing_model_choice_lists_the_models() {
         .stderr(predicate::str::contains(
             "hint: pass --model with one of: qwen306b (Qwen/Qwen3-0.6B), qwen317b (Qwen/Qwen3-1.7B)",
         ));
-}
-
-fn venv_python() -> Option<PathBuf> {
-    let py = root().join(".venv/bin/python");
-    if py.is_file() {
-        Some(py)
-    } else {
-        crate::common::skip(
-            "no Python environment at .venv (run scripts/python-env.sh; scripts/test.sh does)",
-        );
-        None
-    }
 }
 
 /// The tiny model, built once for every test of this binary (kept until the process ends).

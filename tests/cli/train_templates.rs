@@ -4,19 +4,9 @@
 //! decode to exactly the answers and their end markers, columns come from every row, and every
 //! dataset shape of the corpus trains or is refused with a reason.
 
-use crate::common::{cmd, corpus, fixture, root, skip};
+use crate::common::{cmd, corpus, fixture, root, venv_python};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-
-fn venv_python() -> Option<PathBuf> {
-    let py = root().join(".venv/bin/python");
-    if py.is_file() {
-        Some(py)
-    } else {
-        skip("no Python environment at .venv (run scripts/python-env.sh; scripts/test.sh does)");
-        None
-    }
-}
 
 /// The tiny tokenizer of `fixtures/tiny-model/make.py` (Qwen3's chat template), in `dir`.
 fn tiny_tokenizer(python: &Path, dir: &Path) -> PathBuf {
