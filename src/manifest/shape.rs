@@ -1088,6 +1088,11 @@ const INTEGRITY: Obj = Obj {
             "`none` in unsigned packages, `ed25519` in signed ones.",
         )
         .needs("\"none\""),
+        opt(
+            "key_id",
+            ANY_STR,
+            "Signer's key id: the first 8 bytes of SHA-256 over `pubkey`, hex (expert-cli's; the runtime ignores it).",
+        ),
         opt("signature", ANY_STR, "Signature (hex), when stored here.").read(),
         opt(
             "files",
