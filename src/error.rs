@@ -40,24 +40,7 @@ impl CliError {
     }
 }
 
-/// An I/O error as a short lower-case phrase, without Rust's `(os error N)` suffix.
-pub fn io_reason(e: &std::io::Error) -> String {
-    use std::io::ErrorKind::*;
-    match e.kind() {
-        NotFound => "no such file or folder".to_owned(),
-        PermissionDenied => "permission denied".to_owned(),
-        AlreadyExists => "it already exists".to_owned(),
-        _ => {
-            let s = e.to_string();
-            let s = s.split(" (os error").next().unwrap_or(&s).to_owned();
-            let mut c = s.chars();
-            match c.next() {
-                Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
-                None => s,
-            }
-        }
-    }
-}
+pub use expert_cli::fs::io_reason;
 
 impl From<LoadError> for CliError {
     fn from(e: LoadError) -> Self {

@@ -284,6 +284,26 @@ impl Write for AtomicFile {
     }
 }
 
+/// An I/O error as a short lower-case phrase for messages, without Rust's `(os error N)`
+/// suffix: "no such file or folder", "permission denied", …
+pub fn io_reason(e: &io::Error) -> String {
+    use io::ErrorKind::*;
+    match e.kind() {
+        NotFound => "no such file or folder".to_owned(),
+        PermissionDenied => "permission denied".to_owned(),
+        AlreadyExists => "it already exists".to_owned(),
+        _ => {
+            let s = e.to_string();
+            let s = s.split(" (os error").next().unwrap_or(&s).to_owned();
+            let mut c = s.chars();
+            match c.next() {
+                Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
+                None => s,
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,6 +24,8 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 
+use super::open_package;
+
 /// What validating a package found.
 #[derive(Debug)]
 pub struct PackageValidation {
@@ -489,4 +491,146 @@ pub fn check_adapter(
     let mut diagnostics = Diagnostics(sink.found);
     diagnostics.sort();
     diagnostics
+}
+
+/// What `expert-cli validate` found in one path it was given.
+#[derive(Debug)]
+pub struct PathReport {
+    /// The path as given (for a folder: the manifest inside).
+    pub path: String,
+    /// `manifest`, `directory` or `package`.
+    pub kind: &'static str,
+    /// `1.0` / `2.0` when known.
+    pub schema: Option<&'static str>,
+    /// The findings.
+    pub diagnostics: Diagnostics,
+}
+
+impl PathReport {
+    /// The path could not be read at all (`E0005`).
+    pub fn unreadable(&self) -> bool {
+        self.diagnostics
+            .0
+            .iter()
+            .any(|d| d.code == Code::Unreadable)
+    }
+
+    /// A report whose one diagnostic is about the path itself.
+    fn problem(path: &Path, kind: &'static str, code: Code, message: String, hint: &str) -> Self {
+        PathReport {
+            path: path.display().to_string(),
+            kind,
+            schema: None,
+            diagnostics: Diagnostics(vec![Diagnostic {
+                severity: Severity::Error,
+                code,
+                pointer: String::new(),
+                line: 1,
+                column: 1,
+                message,
+                hint: Some(hint.to_owned()),
+            }]),
+        }
+    }
+
+    fn cannot_read(path: &Path, kind: &'static str, e: &std::io::Error) -> Self {
+        Self::problem(
+            path,
+            kind,
+            Code::Unreadable,
+            format!(
+                "cannot read `{}`: {}",
+                path.display(),
+                crate::fs::io_reason(e)
+            ),
+            "pass a manifest file, an expert folder or a .expert package",
+        )
+    }
+}
+
+/// Validates one path given to `expert-cli validate`: a manifest file, an expert folder
+/// ([`validate_folder`]) or a `.expert` package ([`validate_package_in`], lenient, so a package
+/// from another tool is read and explained, `E0705`). A path that cannot be checked at all — a
+/// folder without manifest.json (`E0004`), a file that cannot be read (`E0005`) — is a report
+/// with that one diagnostic, so the caller goes on with the other paths.
+pub fn validate_path(path: &Path) -> PathReport {
+    let is_package = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("expert"));
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) => {
+            let kind = if is_package { "package" } else { "manifest" };
+            return PathReport::cannot_read(path, kind, &e);
+        }
+    };
+    if meta.is_dir() {
+        let file = path.join("manifest.json");
+        if std::fs::symlink_metadata(&file).is_err() {
+            return PathReport::problem(
+                path,
+                "directory",
+                Code::NoManifest,
+                format!("`{}` has no manifest.json", path.display()),
+                "pass the expert folder, the manifest file or a .expert package",
+            );
+        }
+        let (checked, schema) = validate_folder(&file);
+        return PathReport {
+            path: file.display().to_string(),
+            kind: "directory",
+            schema,
+            diagnostics: checked.diagnostics,
+        };
+    }
+    if is_package {
+        let file = match open_package(path) {
+            Ok(f) => f,
+            Err(e) => return PathReport::cannot_read(path, "package", &e),
+        };
+        let report = validate_package_in(
+            ReadMode::Lenient,
+            std::io::BufReader::new(file),
+            &Limits::default(),
+        );
+        return PathReport {
+            path: path.display().to_string(),
+            kind: "package",
+            schema: report.manifest.as_ref().map(|m| m.schema.as_str()),
+            diagnostics: report.diagnostics,
+        };
+    }
+    manifest_report(path)
+}
+
+fn manifest_report(path: &Path) -> PathReport {
+    let bytes = match crate::manifest::read(path) {
+        Ok(b) => b,
+        Err(crate::manifest::LoadError::Io { path, source }) => {
+            return PathReport::cannot_read(&path, "manifest", &source)
+        }
+        Err(e) => {
+            return PathReport {
+                path: path.display().to_string(),
+                kind: "manifest",
+                schema: None,
+                diagnostics: Diagnostics(vec![Diagnostic {
+                    severity: Severity::Error,
+                    code: Code::Syntax,
+                    pointer: String::new(),
+                    line: 1,
+                    column: 1,
+                    message: e.to_string(),
+                    hint: None,
+                }]),
+            }
+        }
+    };
+    let checked = check_bytes(&bytes, Role::Authored);
+    PathReport {
+        path: path.display().to_string(),
+        kind: "manifest",
+        schema: checked.manifest.as_ref().map(|m| m.schema.as_str()),
+        diagnostics: checked.diagnostics,
+    }
 }

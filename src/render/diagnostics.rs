@@ -1,22 +1,11 @@
 //! Diagnostics as text, JSON, SARIF 2.1.0 and GitHub workflow commands — four views of one
-//! list of [`FileReport`]s.
+//! list of [`PathReport`]s.
 
 use super::{Style, Ui};
+use expert_cli::archive::validate::PathReport;
 use expert_cli::manifest::{Code, Diagnostic, Diagnostics, Severity};
 use serde::Serialize;
 use serde_json::{json, Value};
-
-/// What `validate` found in one path.
-pub struct FileReport {
-    /// The path as given (for directories: the manifest inside).
-    pub path: String,
-    /// `manifest`, `directory` or `package`.
-    pub kind: &'static str,
-    /// `1.0` / `2.0` when known.
-    pub schema: Option<&'static str>,
-    /// The findings.
-    pub diagnostics: Diagnostics,
-}
 
 /// One diagnostic as text: `path:line:col: error[E0202] /pointer: message`, then the hint.
 pub fn text_line(ui: &Ui, path: &str, d: &Diagnostic) -> String {
@@ -78,7 +67,7 @@ fn write_text_line(paint: &Paint, out: &mut String, path: &str, d: &Diagnostic) 
 }
 
 /// Renders `reports` in `ui.format`. `strict` decides what counts as failing.
-pub fn render(ui: &Ui, reports: &[FileReport], strict: bool) {
+pub fn render(ui: &Ui, reports: &[PathReport], strict: bool) {
     use crate::cli::Format;
     match ui.format {
         Format::Text => text(ui, reports, strict),
@@ -92,7 +81,7 @@ pub fn render(ui: &Ui, reports: &[FileReport], strict: bool) {
 /// there are.
 const PIECE: usize = 1 << 20;
 
-fn text(ui: &Ui, reports: &[FileReport], strict: bool) {
+fn text(ui: &Ui, reports: &[PathReport], strict: bool) {
     let mut out = String::with_capacity(PIECE + 4096);
     let paint = Paint::new(ui);
     for r in reports {
@@ -166,7 +155,7 @@ struct JsonFile<'a> {
     diagnostics: &'a Diagnostics,
 }
 
-fn json_report(reports: &[FileReport], strict: bool) -> JsonReport<'_> {
+fn json_report(reports: &[PathReport], strict: bool) -> JsonReport<'_> {
     JsonReport {
         valid: reports.iter().all(|r| !r.diagnostics.fails(strict)),
         files: reports
@@ -200,7 +189,7 @@ struct SarifRun<'a> {
 }
 
 /// The results, made one at a time while they are written.
-struct SarifResults<'a>(&'a [FileReport]);
+struct SarifResults<'a>(&'a [PathReport]);
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -282,7 +271,7 @@ impl Serialize for SarifResults<'_> {
     }
 }
 
-fn sarif(reports: &[FileReport]) -> Sarif<'_> {
+fn sarif(reports: &[PathReport]) -> Sarif<'_> {
     let rules: Vec<Value> = Code::ALL
         .iter()
         .map(|c| {
@@ -361,7 +350,7 @@ fn level(s: Severity) -> &'static str {
 }
 
 /// GitHub Actions workflow commands, one per diagnostic.
-fn github(ui: &Ui, reports: &[FileReport]) {
+fn github(ui: &Ui, reports: &[PathReport]) {
     use std::fmt::Write as _;
     let mut out = String::with_capacity(PIECE + 4096);
     for r in reports {
