@@ -226,8 +226,24 @@ pub fn check(sink: &mut Sink<'_>, node: &Node, ty: &Ty, at: &Ptr<'_>, read: bool
         Ty::Object(obj) => check_object(sink, node, obj, at, read),
         Ty::Map(values) => {
             for m in node.as_object().unwrap_or(&[]) {
+                let at = Ptr::Key(at, &m.key);
                 if !m.key.starts_with('_') {
-                    check(sink, &m.value, values, &Ptr::Key(at, &m.key), read);
+                    check(sink, &m.value, values, &at, read);
+                } else if read && !kind_matches(&m.value, values) {
+                    // A map the runtime reads is a map to it (`evaluation.metrics` is
+                    // name → f32): a `_comment` there is one more entry, of the wrong type.
+                    let found = m.value.value.type_name();
+                    sink.at(
+                        Code::Type,
+                        at.render(),
+                        &m.value,
+                        format!(
+                            "must be {} like every entry of this map, found {found} {}: the expert runtime reads `_` keys here as entries, not comments",
+                            expected(values),
+                            raw(sink.source, &m.value)
+                        ),
+                        Some("move the comment out of this object".to_owned()),
+                    );
                 }
             }
         }

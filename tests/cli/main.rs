@@ -24,6 +24,7 @@ mod package_adapter;
 mod precommit;
 mod regressions;
 mod runtime_load;
+mod runtime_model;
 mod signing;
 mod startup;
 mod train;
