@@ -582,3 +582,41 @@ fn no_mutant_the_runtime_refuses_passes_validate() {
         "{checked} {refused_by_runtime}"
     );
 }
+
+#[test]
+fn what_the_runtime_loads_still_loads_after_migrate() {
+    // issue #11.6: `migrate` works on every manifest the runtime loads, and its output must load
+    // too (as 2.0, so the runtime reads `base_models`)
+    let Some(corpus) = corpus() else { return };
+    let mut files: Vec<_> = std::fs::read_dir(corpus.join("manifests/public"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.push(root().join("examples/multi-model-expert/manifest.v1.json"));
+    let mut migrated = 0;
+    for p in files {
+        let bytes = read(&p);
+        let Ok(text) = std::str::from_utf8(&bytes) else {
+            continue;
+        };
+        let Ok(m) = serde_json::from_str::<model::Manifest>(text) else {
+            continue;
+        };
+        if model::load(text).is_err() || m.schema_version == "2.0" {
+            continue;
+        }
+        let out = expert_cli::manifest::migrate::migrate(&bytes)
+            .unwrap_or_else(|e| panic!("{}: migrate refused: {e}", p.display()));
+        let v2: model::Manifest = serde_json::from_str(&out.text).unwrap();
+        assert_eq!(v2.schema_version, "2.0", "{}", p.display());
+        assert_eq!(
+            model::load(&out.text),
+            Ok(()),
+            "{}:\n{}",
+            p.display(),
+            out.text
+        );
+        migrated += 1;
+    }
+    assert!(migrated >= 2, "migrated {migrated} loadable 1.0 manifests");
+}
