@@ -594,7 +594,20 @@ def _finish(events, out, state, model, tokenizer, step, started, interrupted):
         "template_check": state.get("template_check"),
     }
     events("done", **{k: v for k, v in done.items() if k != "event"})
+    _leave_process_group()
     return json.dumps(done)
+
+
+def _leave_process_group():
+    """Under torchrun: wait until rank 0 has saved, then leave the process group. A rank that
+    exits with gloo's threads still running aborts ("terminate called without an active
+    exception", SIGABRT; pytorch/pytorch#190489) and torchrun then fails the whole run. Only on
+    success: after an error another rank may never reach the barrier."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
 
 
 def main(argv=None):
