@@ -488,9 +488,17 @@ fn the_example_and_the_experts_load_in_the_runtime() {
 
 #[test]
 fn every_packaged_manifest_of_the_example_loads_in_the_runtime() {
-    // the real `package`, then the packaged manifest.json as GNU tar unpacks it
+    // the real `package`, then the packaged manifest.json as GNU tar unpacks it; the install
+    // step loads it with the runtime's loader before it checks the signature, so the signed one
+    // must load too
     let dir = tempfile::tempdir().unwrap();
     let manifest = root().join("examples/multi-model-expert/manifest.json");
+    let key = dir.path().join("k.pem");
+    cmd()
+        .args(["-q", "keygen", "--name", "CI", "--output"])
+        .arg(&key)
+        .assert()
+        .code(0);
     for model in ["qwen3-0.6b", "qwen3-1.7b", "qwen3-4b"] {
         let pkg = dir.path().join(format!("{model}.expert"));
         cmd()
@@ -503,12 +511,27 @@ fn every_packaged_manifest_of_the_example_loads_in_the_runtime() {
         let packaged = tar_member(&pkg, "manifest.json");
         let c = check_bytes(&packaged, Role::Packaged);
         assert_eq!(errors(&c), Vec::<String>::new(), "{model}");
-        let v: Value = serde_json::from_slice(&packaged).unwrap();
-        for key in ["publisher", "signature_algorithm", "files"] {
-            assert!(
-                v["integrity"].get(key).is_some(),
-                "{model}: integrity.{key}"
-            );
+        let loads =
+            |bytes: &[u8]| crate::runtime_model::model::load(std::str::from_utf8(bytes).unwrap());
+        assert_eq!(loads(&packaged), Ok(()), "{model} unsigned");
+        cmd()
+            .args(["-q", "sign"])
+            .arg(&pkg)
+            .arg("--key")
+            .arg(&key)
+            .assert()
+            .code(0);
+        let signed = tar_member(&pkg, "manifest.json");
+        assert_ne!(signed, packaged);
+        assert_eq!(loads(&signed), Ok(()), "{model} signed");
+        for bytes in [&packaged, &signed] {
+            let v: Value = serde_json::from_slice(bytes).unwrap();
+            for key in ["publisher", "signature_algorithm", "files"] {
+                assert!(
+                    v["integrity"].get(key).is_some(),
+                    "{model}: integrity.{key}"
+                );
+            }
         }
     }
 }
