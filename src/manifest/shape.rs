@@ -597,6 +597,41 @@ const GENERATION: Obj = Obj {
     ],
 };
 
+/// `training.dataset.field_mapping`: slot → dataset column (a key, or a JSON pointer into the
+/// row). The runtime reads four slots, each optional (so `null` is absent there too); the trainer
+/// reads them all ([`field_mapping_keys`]).
+const FIELD_MAPPING: Obj = Obj {
+    open: false,
+    fields: &[
+        opt(
+            "instruction",
+            ANY_STR,
+            "Column of the instruction (the user's turn).",
+        )
+        .read(),
+        opt(
+            "input",
+            ANY_STR,
+            "Column of the input added to the instruction.",
+        )
+        .read(),
+        opt(
+            "response",
+            ANY_STR,
+            "Column of the answer (the trained text).",
+        )
+        .read(),
+        opt("system", ANY_STR, "Column of the system message."),
+        opt("text", ANY_STR, "Column of a plain or chat-marked text.").read(),
+        opt("messages", ANY_STR, "Column of a list of chat messages."),
+        opt(
+            "input_label",
+            ANY_STR,
+            "Label put before the input (default `Input`).",
+        ),
+    ],
+};
+
 const DATASET: Obj = Obj {
     open: false,
     fields: &[
@@ -633,8 +668,8 @@ const DATASET: Obj = Obj {
         .read(),
         opt(
             "field_mapping",
-            Ty::Map(&ANY_STR),
-            "Dataset columns for instruction, input, response or text.",
+            Ty::Object(&FIELD_MAPPING),
+            "Dataset columns for instruction, input, response, system, text or messages.",
         )
         .read(),
         opt(
@@ -1222,6 +1257,11 @@ pub fn trainer_config_keys() -> Vec<(&'static str, Option<&'static str>)> {
             Trainer::Unused(reason) => Some((f.name, Some(reason))),
         })
         .collect()
+}
+
+/// The slots of `training.dataset.field_mapping` the trainer understands.
+pub fn field_mapping_keys() -> Vec<&'static str> {
+    FIELD_MAPPING.fields.iter().map(|f| f.name).collect()
 }
 
 /// Every field the expert runtime requires, as (pointer pattern, field): `*` stands for any

@@ -22,16 +22,6 @@ pub const RESPONSE_COLUMNS: &[&str] = &["response", "output", "answer", "complet
 pub const INPUT_COLUMNS: &[&str] = &["input", "context"];
 /// See [`INSTRUCTION_COLUMNS`].
 pub const SYSTEM_COLUMNS: &[&str] = &["system"];
-/// Keys of `field_mapping` that are understood.
-pub const MAPPING_KEYS: &[&str] = &[
-    "instruction",
-    "input",
-    "response",
-    "system",
-    "text",
-    "messages",
-    "input_label",
-];
 
 /// How rows are turned into examples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -100,7 +90,7 @@ pub struct FieldMap {
 /// The author's `field_mapping` (plus `text_field`), before a row is seen.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Mapping {
-    /// Slot → column, for the keys of [`MAPPING_KEYS`].
+    /// Slot → column, for the slots of `field_mapping` ([`crate::manifest::shape::field_mapping_keys`]).
     pub columns: Vec<(String, String)>,
 }
 

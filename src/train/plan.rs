@@ -7,10 +7,10 @@
 //! the reason.
 
 use super::decide::{self, Decision};
-use super::fields::{FieldMap, Mapping, MAPPING_KEYS};
+use super::fields::{FieldMap, Mapping};
 use super::templates::{self, Template};
 use super::TrainError;
-use crate::manifest::{select, Manifest, Node, Value};
+use crate::manifest::{select, shape, Manifest, Node, Value};
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
 
@@ -495,15 +495,16 @@ pub fn plan(
         .and_then(|d| d.get_non_null("field_mapping"))
         .and_then(Node::as_object)
     {
+        let slots = shape::field_mapping_keys();
         for m in members {
-            if MAPPING_KEYS.contains(&m.key.as_str()) {
+            if slots.contains(&m.key.as_str()) {
                 if let Some(s) = m.value.as_str() {
                     mapping.insert(m.key.clone(), Json::String(s.to_owned()));
                 }
             } else if !m.key.starts_with('_') {
                 unused.push(Unused {
                     pointer: format!("/training/dataset/field_mapping/{}", m.key),
-                    reason: format!("field_mapping understands {}", MAPPING_KEYS.join(", ")),
+                    reason: format!("field_mapping understands {}", slots.join(", ")),
                 });
             }
         }

@@ -620,3 +620,55 @@ fn what_the_runtime_loads_still_loads_after_migrate() {
     }
     assert!(migrated >= 2, "migrated {migrated} loadable 1.0 manifests");
 }
+
+#[test]
+fn comments_and_nulls_inside_the_maps_the_runtime_reads() {
+    let codes = |v: &Value| -> Vec<String> {
+        check_bytes(v.to_string().as_bytes(), Role::Authored)
+            .diagnostics
+            .0
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} {} {} {}",
+                    d.code.as_str(),
+                    d.pointer,
+                    d.message,
+                    d.hint.as_deref().unwrap_or("")
+                )
+            })
+            .collect()
+    };
+    // `evaluation.metrics` is name → f32 to the runtime: a `_comment` there is a bad metric
+    let mut v = neo4j();
+    v["evaluation"] = json!({"test_set_size": 1, "metrics": {"_comment": "from run 3", "f1": 0.5}});
+    assert!(model::load(&v.to_string()).is_err());
+    let found = codes(&v);
+    assert!(
+        found
+            .iter()
+            .any(|d| d.starts_with("E0202 /evaluation/metrics/_comment") && d.contains("`_` keys")),
+        "{found:#?}"
+    );
+    // `field_mapping` is a struct of optional strings to the runtime: null is absent
+    let mut v = neo4j();
+    v["training"]["dataset"]["field_mapping"]["input"] = Value::Null;
+    assert_eq!(model::load(&v.to_string()), Ok(()));
+    assert_eq!(
+        validate_errors(v.to_string().as_bytes()),
+        0,
+        "{:#?}",
+        codes(&v)
+    );
+    // and a misspelt slot is named, with the slot meant
+    let mut v = neo4j();
+    v["training"]["dataset"]["field_mapping"]["instructions"] = json!("question");
+    let found = codes(&v);
+    assert!(
+        found.iter().any(
+            |d| d.starts_with("W0201 /training/dataset/field_mapping/instructions")
+                && d.ends_with("did you mean `instruction`?")
+        ),
+        "{found:#?}"
+    );
+}
