@@ -30,12 +30,7 @@ fn walk(dir: &Path) -> Vec<String> {
 
 #[test]
 fn one_model_is_selected_automatically_and_named_by_slug() {
-    let d = tempfile::tempdir().unwrap();
-    make_expert(
-        d.path(),
-        &String::from_utf8(read(&fixture("manifests/valid-v1.json"))).unwrap(),
-        &["qwen306b"],
-    );
+    let d = v1_expert();
     cmd()
         .current_dir(d.path())
         .args(["package"])
@@ -63,7 +58,7 @@ fn two_models_need_model_and_errors_list_the_choices() {
     let d = tempfile::tempdir().unwrap();
     make_expert(
         d.path(),
-        &String::from_utf8(read(&fixture("manifests/valid-v2.json"))).unwrap(),
+        &manifest_fixture("valid-v2.json"),
         &["qwen306b", "qwen317b"],
     );
     cmd().current_dir(d.path()).arg("package").assert().code(2).stderr(
@@ -183,7 +178,7 @@ fn a_real_corpus_manifest_packages_with_every_key_and_comment_kept() {
 fn identical_inputs_give_identical_bytes_whatever_the_mtimes_and_umask() {
     let a = tempfile::tempdir().unwrap();
     let b = tempfile::tempdir().unwrap();
-    let text = String::from_utf8(read(&fixture("manifests/valid-v1.json"))).unwrap();
+    let text = manifest_fixture("valid-v1.json");
     make_expert(a.path(), &text, &["qwen306b"]);
     make_expert(b.path(), &text, &["qwen306b"]);
     // other mtimes and modes in b
@@ -232,12 +227,7 @@ fn identical_inputs_give_identical_bytes_whatever_the_mtimes_and_umask() {
 
 #[test]
 fn sidecar_checks_with_sha256sum_and_gnu_tar_and_python_extract() {
-    let d = tempfile::tempdir().unwrap();
-    make_expert(
-        d.path(),
-        &String::from_utf8(read(&fixture("manifests/valid-v1.json"))).unwrap(),
-        &["qwen306b"],
-    );
+    let d = v1_expert();
     cmd()
         .current_dir(d.path())
         .args(["package", "--output", "p.expert"])
@@ -285,12 +275,7 @@ fn sidecar_checks_with_sha256sum_and_gnu_tar_and_python_extract() {
 
 #[test]
 fn a_symlink_in_the_weights_is_refused_and_nothing_is_written() {
-    let d = tempfile::tempdir().unwrap();
-    make_expert(
-        d.path(),
-        &String::from_utf8(read(&fixture("manifests/valid-v1.json"))).unwrap(),
-        &["qwen306b"],
-    );
+    let d = v1_expert();
     let cfg = d.path().join("weights/qwen306b/adapter_config.json");
     std::fs::remove_file(&cfg).unwrap();
     std::os::unix::fs::symlink("/etc/hostname", &cfg).unwrap();
@@ -328,12 +313,7 @@ fn a_symlink_in_the_weights_is_refused_and_nothing_is_written() {
 
 #[test]
 fn existing_output_needs_force_and_list_contents_writes_nothing() {
-    let d = tempfile::tempdir().unwrap();
-    make_expert(
-        d.path(),
-        &String::from_utf8(read(&fixture("manifests/valid-v1.json"))).unwrap(),
-        &["qwen306b"],
-    );
+    let d = v1_expert();
     std::fs::write(d.path().join("p.expert"), "old").unwrap();
     cmd()
         .current_dir(d.path())
@@ -384,12 +364,7 @@ fn existing_output_needs_force_and_list_contents_writes_nothing() {
 
 #[test]
 fn json_result_and_pickles_only_when_asked() {
-    let d = tempfile::tempdir().unwrap();
-    make_expert(
-        d.path(),
-        &String::from_utf8(read(&fixture("manifests/valid-v1.json"))).unwrap(),
-        &["qwen306b"],
-    );
+    let d = v1_expert();
     let out = cmd()
         .current_dir(d.path())
         .args([
@@ -484,12 +459,7 @@ fn weights_flag_and_adapter_path_and_named_files() {
 
 #[test]
 fn validate_checks_packages_and_folders() {
-    let d = tempfile::tempdir().unwrap();
-    make_expert(
-        d.path(),
-        &String::from_utf8(read(&fixture("manifests/valid-v1.json"))).unwrap(),
-        &["qwen306b"],
-    );
+    let d = v1_expert();
     cmd()
         .current_dir(d.path())
         .args(["package", "--output", "p.expert"])

@@ -210,10 +210,7 @@ fn migrate_to_stdout_and_file() {
         .stdout
         .clone();
     let text = String::from_utf8(out).unwrap();
-    assert_eq!(
-        text,
-        String::from_utf8(read(&fixture("manifests/valid-v1.migrated.json"))).unwrap()
-    );
+    assert_eq!(text, manifest_fixture("valid-v1.migrated.json"));
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("v2.json");
     cmd()

@@ -49,9 +49,14 @@ pub fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// The text of `tests/fixtures/manifests/<name>`.
+pub fn manifest_fixture(name: &str) -> String {
+    String::from_utf8(read(&fixture(&format!("manifests/{name}")))).unwrap()
+}
+
 /// The v2 fixture with `from` replaced by `to` (exactly once).
 pub fn v2_with(from: &str, to: &str) -> String {
-    let text = String::from_utf8(read(&fixture("manifests/valid-v2.json"))).unwrap();
+    let text = manifest_fixture("valid-v2.json");
     assert_eq!(
         text.matches(from).count(),
         1,
@@ -62,7 +67,7 @@ pub fn v2_with(from: &str, to: &str) -> String {
 
 /// The v1 fixture with `from` replaced by `to` (exactly once).
 pub fn v1_with(from: &str, to: &str) -> String {
-    let text = String::from_utf8(read(&fixture("manifests/valid-v1.json"))).unwrap();
+    let text = manifest_fixture("valid-v1.json");
     assert_eq!(
         text.matches(from).count(),
         1,
@@ -171,6 +176,13 @@ pub fn make_expert(dir: &Path, manifest: &str, slugs: &[&str]) {
     }
     std::fs::write(dir.join("README.md"), "# sample expert\n").unwrap();
     std::fs::write(dir.join("LICENSE"), "MIT\n").unwrap();
+}
+
+/// A temporary expert folder: the v1 fixture with its `qwen306b` adapter ([`make_expert`]).
+pub fn v1_expert() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    make_expert(d.path(), &manifest_fixture("valid-v1.json"), &["qwen306b"]);
+    d
 }
 
 /// Runs `tar -tzf` on a package and returns the member names.

@@ -175,7 +175,7 @@ fn lookup_without_weights_and_the_expert_root_only_for_one_model() {
     // Several base models: the expert folder itself is never tried (#11: an adapter there
     // could be any model's).
     let d = tempfile::tempdir().unwrap();
-    let text = String::from_utf8(read(&fixture("manifests/valid-v2.json"))).unwrap();
+    let text = manifest_fixture("valid-v2.json");
     make_expert(d.path(), &text, &[]);
     adapter_at(d.path(), &text, "qwen306b", 4);
     let (code, err) =
@@ -287,7 +287,7 @@ fn both_refuse(dir: &Path, args: &[&str], code: &str, needle: &str) {
 #[test]
 fn size_and_digest_mismatches_are_refused_by_package_and_validate_alike() {
     let d = tempfile::tempdir().unwrap();
-    let text = String::from_utf8(read(&fixture("manifests/valid-v1.json"))).unwrap();
+    let text = manifest_fixture("valid-v1.json");
     make_expert(d.path(), &text, &["qwen306b"]);
     let real = std::fs::metadata(d.path().join("weights/qwen306b/adapter_model.safetensors"))
         .unwrap()
@@ -315,7 +315,7 @@ fn size_and_digest_mismatches_are_refused_by_package_and_validate_alike() {
 #[test]
 fn an_adapter_config_contradicting_the_manifest_is_refused_field_by_field() {
     let d = tempfile::tempdir().unwrap();
-    let text = String::from_utf8(read(&fixture("manifests/valid-v1.json"))).unwrap();
+    let text = manifest_fixture("valid-v1.json");
     make_expert(d.path(), &text, &["qwen306b"]);
     let config_path = d.path().join("weights/qwen306b/adapter_config.json");
     let good: Value = serde_json::from_str(&adapter_config_for(&text, "qwen306b")).unwrap();
@@ -513,7 +513,7 @@ fn shared_slugs_warn_and_make_model_by_slug_ambiguous() {
 #[test]
 fn a_missing_adapter_is_a_warning_validate_shows_by_default() {
     let d = tempfile::tempdir().unwrap();
-    let text = String::from_utf8(read(&fixture("manifests/valid-v1.json"))).unwrap();
+    let text = manifest_fixture("valid-v1.json");
     make_expert(d.path(), &text, &[]);
     cmd()
         .current_dir(d.path())
@@ -533,7 +533,7 @@ fn a_missing_adapter_is_a_warning_validate_shows_by_default() {
 #[test]
 fn list_contents_says_nothing_about_packaging() {
     let d = tempfile::tempdir().unwrap();
-    let text = String::from_utf8(read(&fixture("manifests/valid-v1.json"))).unwrap();
+    let text = manifest_fixture("valid-v1.json");
     make_expert(d.path(), &text, &["qwen306b"]);
     cmd()
         .current_dir(d.path())
@@ -547,7 +547,7 @@ fn list_contents_says_nothing_about_packaging() {
 fn the_library_operation_reports_what_the_command_prints() {
     // #14: the command is parse -> archive::package -> render; the report is the JSON result.
     let d = tempfile::tempdir().unwrap();
-    let text = String::from_utf8(read(&fixture("manifests/valid-v2.json"))).unwrap();
+    let text = manifest_fixture("valid-v2.json");
     make_expert(d.path(), &text, &["qwen306b", "qwen317b"]);
     let manifest = d.path().join("manifest.json");
     let opts = expert_cli::archive::PackageOptions {
